@@ -1,0 +1,133 @@
+// The only place the C++ addon is loaded. Everything it exports is declared here, so the
+// rest of the sentry sees a typed surface. Conventions, kept by every export:
+//  - numbers in, numbers out; a negative return is -errno (never an exception), so the
+//    hot path pays no try/catch and handlers forward kernel errors unchanged;
+//  - "addr" arguments are tracee addresses as JS numbers (x86_64 user space is < 2^47,
+//    exact in a double);
+//  - notification ids are bigint (the kernel's u64 cookie).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A readable-fd watcher on the calling thread's libuv loop. */
+export interface Watcher {
+  stop(): void;
+}
+
+/** Result of a non-blocking recvmsg: bytes received (0 = peer closed) and any fds. */
+export interface RecvResult {
+  n: number;
+  fds: number[];
+}
+
+export interface Native {
+  // ---- fds and messages (the launcher channel is an AF_UNIX SOCK_SEQPACKET pair)
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC) → [a, b]; throws only on usage. */
+  socketpair(): [number, number];
+  /** Clear or set FD_CLOEXEC. 0 or -errno. */
+  setCloexec(fd: number, on: boolean): number;
+  close(fd: number): number;
+  /** recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into buf; -EAGAIN when nothing is queued. */
+  recvMsg(fd: number, buf: Buffer): RecvResult | number;
+  /** sendmsg of data with fds as SCM_RIGHTS. Bytes sent or -errno. */
+  sendMsg(fd: number, data: Buffer, fds: number[]): number;
+  /** uv_poll for readability on this thread's loop; cb runs on every readiness. */
+  watchReadable(fd: number, cb: () => void): Watcher;
+  /** write(2) of the whole buffer (loops on short writes). Bytes or -errno. */
+  write(fd: number, buf: Buffer): number;
+  /** memfd_create(name, flags). fd or -errno. */
+  memfdCreate(name: string, flags: number): number;
+  /** A sealed read-only memfd holding data (F_SEAL_WRITE|SHRINK|GROW|SEAL), reopened
+   * O_RDONLY via /proc/self/fd so the fd handed out cannot be written. fd or -errno. */
+  memfdSnapshot(name: string, data: Buffer): number;
+
+  // ---- seccomp user notification (struct layouts: linux/seccomp.h)
+  /** SECCOMP_IOCTL_NOTIF_SET_FLAGS(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP). 0 or -errno. */
+  notifSetSyncWakeup(listener: number): number;
+  /** poll(0) then SECCOMP_IOCTL_NOTIF_RECV into out (>= 80 bytes, struct seccomp_notif).
+   * 0, -EAGAIN when nothing is pending, or -errno (-ENOENT: the target died). */
+  notifRecv(listener: number, out: Buffer): number;
+  /** SECCOMP_IOCTL_NOTIF_SEND. flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE (1) or 0.
+   * error is a positive errno or 0. 0 or -errno (-ENOENT: the call was abandoned). */
+  notifRespond(listener: number, id: bigint, val: number, error: number, flags: number): number;
+  /** SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND: installs srcfd in the target
+   * with newfdFlags (O_CLOEXEC or 0) and answers the call with the new fd number.
+   * The new fd or -errno. */
+  notifAddFdSend(listener: number, id: bigint, srcfd: number, newfdFlags: number): number;
+  /** SECCOMP_IOCTL_NOTIF_ID_VALID. */
+  notifIdValid(listener: number, id: bigint): boolean;
+
+  // ---- tracee memory (process_vm_readv / process_vm_writev)
+  /** Reads len bytes at addr into dst[0..len). Bytes read (may be short) or -errno. */
+  readMem(pid: number, addr: number, dst: Buffer, len: number): number;
+  /** Reads a NUL-terminated string of at most max bytes (NUL excluded), page by page so a
+   * string ending just before an unmapped page still reads. -EFAULT on a bad address,
+   * -ENAMETOOLONG when no NUL is found within max bytes. */
+  readString(pid: number, addr: number, max: number): string | number;
+  /** Writes src[0..len) at addr. Bytes written or -errno (short write → -EFAULT). */
+  writeMem(pid: number, addr: number, src: Buffer, len: number): number;
+
+  // ---- host file operations relative to dirfds (the sentry's path walk is built on them)
+  /** openat2(dirfd, path, {flags, mode, resolve}). fd or -errno. */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  /** fstatat into out (>= 144 bytes, struct stat). 0 or -errno. */
+  fstatat(dirfd: number, path: string, flags: number, out: Buffer): number;
+  /** statx into out (>= 256 bytes, struct statx). 0 or -errno. */
+  statx(dirfd: number, path: string, flags: number, mask: number, out: Buffer): number;
+  /** readlinkat; the target or -errno. */
+  readlinkat(dirfd: number, path: string): string | number;
+  mkdirat(dirfd: number, name: string, mode: number): number;
+  mknodat(dirfd: number, name: string, mode: number, dev: number): number;
+  unlinkat(dirfd: number, name: string, flags: number): number;
+  renameat2(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): number;
+  symlinkat(target: string, dirfd: number, name: string): number;
+  /** fchmodat2 (falls back to fchmodat when flags are 0). 0 or -errno. */
+  fchmodat(dirfd: number, name: string, mode: number, flags: number): number;
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): number;
+  /** times: null for "now", or [atimeSec, atimeNsec, mtimeSec, mtimeNsec] (UTIME_NOW /
+   * UTIME_OMIT allowed in the nsec slots). 0 or -errno. */
+  utimensat(dirfd: number, name: string, times: number[] | null, flags: number): number;
+  /** faccessat2(dirfd, name, mode, flags) as the calling thread's credentials. */
+  faccessat(dirfd: number, name: string, mode: number, flags: number): number;
+  ftruncate(fd: number, length: number): number;
+  /** fstatfs into out (>= 120 bytes, struct statfs). 0 or -errno. */
+  fstatfs(fd: number, out: Buffer): number;
+
+  // ---- processes
+  pidfdOpen(pid: number, flags: number): number;
+  /** pidfd_getfd: a dup of the target's fd in this process (O_CLOEXEC). fd or -errno. */
+  pidfdGetfd(pidfd: number, targetfd: number): number;
+  pidfdSendSignal(pidfd: number, sig: number): number;
+  /** Sets this thread's fsuid, fsgid, supplementary groups and effective capabilities
+   * (raw syscalls: only the calling thread changes). 0 or -errno. */
+  setThreadCreds(fsuid: number, fsgid: number, groups: number[], capEffLow: number, capEffHigh: number): number;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Directory holding the built addon and launcher (build/Release, else build/Debug). */
+export function buildDir(): string {
+  const tried = [join(root, 'build', 'Release'), join(root, 'build', 'Debug')];
+  for (const dir of tried) if (existsSync(join(dir, 'tsvisor_native.node'))) return dir;
+  throw new Error(
+    `tsvisor: native addon not built (looked in ${tried.join(', ')}); run \`npm ci\` or \`npx node-gyp rebuild\``,
+  );
+}
+
+/** Path of the launcher executable built beside the addon. */
+export function launcherPath(): string {
+  return join(buildDir(), 'tsvisor-launcher');
+}
+
+let loaded: Native | undefined;
+
+/** The addon, loaded once per thread's module instance. */
+export function native(): Native {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    loaded = require(join(buildDir(), 'tsvisor_native.node')) as Native;
+  }
+  return loaded;
+}

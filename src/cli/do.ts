@@ -1,0 +1,117 @@
+// `tsvisor do [flags] -- PROG [ARGS...]`: run one command in a fresh sandbox whose root is
+// the host's / (or --root DIR) beneath a private writable layer, with the caller's stdio,
+// and exit with its status.
+import { createWriteStream, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { startSandbox, type BindMount } from '../sandbox/sandbox.js';
+import { UsageError, fail } from './errors.js';
+
+export interface DoOptions {
+  root?: string;
+  mount: string[];
+  network: 'none' | 'host';
+  env: string[];
+  cwd?: string;
+  hostname: string;
+  strace: boolean;
+  straceLog?: string;
+  debug: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function doCommand(): Command {
+  return new Command('do')
+    .description('run a command in a new sandbox and exit with its status')
+    .usage('[flags] -- PROG [ARGS...]')
+    .option('--root <dir>', 'use DIR as the root (beneath a private writable layer) instead of the host /')
+    .option('--mount <src:dst[:ro]>', 'bind a host path into the sandbox (repeatable)', collect, [])
+    .addOption(new Option('--network <mode>', 'network: none (own loopback) or host').choices(['none', 'host']).default('none'))
+    .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('--cwd <dir>', 'working directory inside the sandbox (default: the current directory, or / with --root)')
+    .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
+    .option('--strace', 'print each trapped syscall with its arguments and result', false)
+    .option('--strace-log <file>', 'write --strace lines to FILE instead of stderr')
+    .option('--debug', 'print a summary of unimplemented syscalls at exit', false)
+    .argument('<prog>', 'program to run')
+    .argument('[args...]', 'its arguments')
+    .action(async (prog: string, args: string[], opts: DoOptions) => {
+      process.exitCode = await runDo([prog, ...args], opts);
+    });
+}
+
+/** Parses SRC:DST[:ro]. */
+export function parseMount(spec: string): BindMount {
+  const parts = spec.split(':');
+  const [source, destination, mode] = parts;
+  if (parts.length < 2 || parts.length > 3 || !source || !destination || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+    throw new UsageError(`--mount \`${spec}\`: expected SRC:DST or SRC:DST:ro`);
+  }
+  if (!destination.startsWith('/')) throw new UsageError(`--mount \`${spec}\`: destination must be absolute`);
+  const src = resolve(source);
+  try {
+    statSync(src);
+  } catch {
+    throw new UsageError(`--mount \`${spec}\`: source \`${src}\` does not exist`);
+  }
+  return { source: src, destination, readonly: mode === 'ro' };
+}
+
+function parseEnv(list: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env \`${kv}\`: expected K=V`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
+function checkRoot(dir: string): string {
+  const abs = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw new UsageError(`--root \`${abs}\`: no such directory`);
+  }
+  if (!isDir) throw new UsageError(`--root \`${abs}\`: not a directory`);
+  return abs;
+}
+
+export async function runDo(argv: string[], opts: DoOptions): Promise<number> {
+  let rootfs: string | undefined, mounts: BindMount[], env: Record<string, string>;
+  try {
+    rootfs = opts.root === undefined ? undefined : checkRoot(opts.root);
+    mounts = opts.mount.map(parseMount);
+    env = parseEnv(opts.env);
+  } catch (err) {
+    return fail(err);
+  }
+  const straceOut = opts.straceLog ? createWriteStream(opts.straceLog) : undefined;
+  const sandbox = startSandbox({
+    argv,
+    env,
+    cwd: opts.cwd ?? (rootfs ? '/' : process.cwd()),
+    rootfs,
+    mounts,
+    network: opts.network,
+    hostname: opts.hostname,
+    stdio: 'inherit',
+    strace: opts.strace || straceOut ? (line) => (straceOut ? straceOut.write(line) : process.stderr.write(line)) : undefined,
+    log: { warn: (msg) => process.stderr.write(`tsvisor: ${msg}\n`) },
+  });
+  const stop = (): void => sandbox.kill();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, stop);
+  const status = await sandbox.exited;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, stop);
+  if (straceOut) await new Promise((done) => straceOut.end(done));
+  if (status.setupError) process.stderr.write(`tsvisor: ${status.setupError}\n`);
+  if (opts.debug && status.missing.size > 0) {
+    const list = [...status.missing].map(([name, count]) => `${name} x${count}`).join(', ');
+    process.stderr.write(`tsvisor: unimplemented syscalls answered ENOSYS: ${list}\n`);
+  }
+  return status.code;
+}

@@ -1,0 +1,186 @@
+// One running sandbox: the launcher process (the host-side wall, see
+// addon/launcher/README.md) and the sentry that answers its trapped calls. Used by
+// `tsvisor do`, the OCI commands and the embedding API alike.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { constants, release, tmpdir, version } from 'node:os';
+import { join } from 'node:path';
+import { launcherPath, native, type Watcher } from '../native.js';
+import { compilePolicy } from '../seccomp/compile.js';
+import { loadTable } from '../seccomp/table.js';
+import { Kernel, type NetworkMode } from '../sentry/kernel.js';
+import { Sentry, type SentryLog } from '../sentry/sentry.js';
+import { Strace } from '../sentry/strace.js';
+import { dispatchTable } from '../sentry/syscalls/index.js';
+import { TaskTable } from '../sentry/task/tasks.js';
+import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
+
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+export interface SandboxOptions {
+  /** Program and arguments; a name without a slash is looked up in PATH inside. */
+  argv: string[];
+  /** The workload's environment, exactly. */
+  env: Record<string, string>;
+  /** Working directory inside the sandbox. */
+  cwd: string;
+  /** Lower layer of the root; the host's / when absent. */
+  rootfs?: string;
+  mounts: BindMount[];
+  network: NetworkMode;
+  hostname: string;
+  /** stdin, stdout, stderr of the workload, as child_process.spawn takes them. */
+  stdio: StdioOptions;
+  /** Where --strace lines go, if tracing. */
+  strace?: (line: string) => void;
+  log: SentryLog;
+}
+
+export interface ExitStatus {
+  /** The workload's exit code; 128+N for death by signal N; 125-127 for launch failures. */
+  code: number;
+  /** What the launcher reported when it failed before or at exec. */
+  setupError?: string;
+  /** Trapped calls without a handler, by name (for --debug). */
+  missing: Map<string, number>;
+  /** Trapped calls answered, by name. */
+  trapped: Map<string, number>;
+}
+
+/** A sandbox that has been launched; `exited` settles when its last process is gone. */
+export class RunningSandbox {
+  readonly exited: Promise<ExitStatus>;
+  private sentry: Sentry | undefined;
+  private kernel: Kernel | undefined;
+  private channelWatch: Watcher | undefined;
+  private readonly ownedFds: number[] = [];
+  private setupError: string | undefined;
+
+  constructor(
+    readonly child: ChildProcess,
+    private readonly channel: number,
+    private readonly staging: string,
+    private readonly opts: SandboxOptions,
+  ) {
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => resolve(this.finish(code, signal)));
+      child.on('error', (err) => {
+        this.setupError = `spawning the launcher: ${err.message}`;
+      });
+    });
+    this.channelWatch = native().watchReadable(channel, () => this.onChannel());
+  }
+
+  /** Host pid of the launcher (the process whose exit status is the sandbox's). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Ends the sandbox: the launcher kills the sandbox's init, and with it every task. */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+  }
+
+  private onChannel(): void {
+    const n = native();
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      const r = n.recvMsg(this.channel, buf);
+      if (typeof r === 'number' || r.n === 0) {
+        // EAGAIN: wait for more; EOF or error: the launcher side is closed.
+        if (typeof r === 'number' && r === -11) return;
+        this.channelWatch?.stop();
+        this.channelWatch = undefined;
+        return;
+      }
+      this.onRecord(buf.subarray(0, r.n), r.fds);
+    }
+  }
+
+  private onRecord(rec: Buffer, fds: number[]): void {
+    const type = String.fromCharCode(rec[0] ?? 0);
+    if (type === 'R' && fds.length === 3 && !this.sentry) {
+      const [listener, rootfd, procfd] = fds as [number, number, number];
+      // The sentry walks /proc through the sandbox root; it has no use for a second handle.
+      native().close(procfd);
+      this.ownedFds.push(listener, rootfd);
+      this.startSentry(listener, rootfd);
+      native().sendMsg(this.channel, Buffer.from('G'), []);
+      return;
+    }
+    for (const fd of fds) native().close(fd);
+    if (type === 'E') this.setupError = rec.subarray(1).toString('utf8').trim();
+  }
+
+  private startSentry(listener: number, rootfd: number): void {
+    const o = this.opts;
+    const uts = {
+      sysname: 'Linux',
+      nodename: o.hostname,
+      release: release(),
+      version: version(),
+      machine: 'x86_64',
+      domainname: '(none)',
+    };
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd), new TaskTable(), uts, o.network);
+    const strace = o.strace ? new Strace(o.strace) : undefined;
+    this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
+    this.sentry.start();
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null): ExitStatus {
+    this.sentry?.stop();
+    this.channelWatch?.stop();
+    this.kernel?.tasks.clear();
+    const n = native();
+    for (const fd of [...this.ownedFds, this.channel]) n.close(fd);
+    try {
+      rmdirSync(this.staging);
+    } catch {
+      // Left behind only if something was created in it on the host: keep it for a look.
+    }
+    const signo = signal ? signalNumber(signal) : 0;
+    return {
+      code: code ?? 128 + signo,
+      setupError: this.setupError,
+      missing: this.kernel?.counters.missing ?? new Map(),
+      trapped: this.kernel?.counters.trapped ?? new Map(),
+    };
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return constants.signals[sig] ?? 0;
+}
+
+let policy: Buffer | undefined;
+
+/** The seccomp program, compiled once per process from syscalls/x86_64.json. */
+function compiledPolicy(): Buffer {
+  policy ??= compilePolicy(loadTable());
+  return policy;
+}
+
+/** Launches a sandbox. Resolves once the launcher runs; its exit is `exited`. */
+export function startSandbox(opts: SandboxOptions): RunningSandbox {
+  const n = native();
+  // The sentry creates files for tasks with their own umask applied; its own must not
+  // apply on top.
+  process.umask(0);
+  const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
+  const [channel, launcherEnd] = n.socketpair();
+  // The filter is queued before the launcher starts, so it never waits for it.
+  n.sendMsg(channel, Buffer.concat([Buffer.from('F'), compiledPolicy()]), []);
+  const args = ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
+  if (opts.rootfs) args.push('--rootfs', opts.rootfs);
+  for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
+  args.push('--', ...opts.argv);
+  const stdio = [...(Array.isArray(opts.stdio) ? opts.stdio : [opts.stdio, opts.stdio, opts.stdio]), launcherEnd] as StdioOptions;
+  const child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/' });
+  n.close(launcherEnd);
+  return new RunningSandbox(child, channel, staging, opts);
+}

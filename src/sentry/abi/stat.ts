@@ -1,0 +1,36 @@
+// struct stat, struct statx and struct statfs (x86_64). Host-backed files are stat'ed by the
+// kernel into these layouts and copied out unchanged; the offsets here are what the sentry
+// reads or fills itself.
+
+/** struct stat (asm/stat.h, x86_64): 144 bytes. */
+export const SIZEOF_STAT = 144;
+export const STAT_OFFSETS = {
+  st_dev: 0,
+  st_ino: 8,
+  st_nlink: 16,
+  st_mode: 24,
+  st_uid: 28,
+  st_gid: 32,
+  st_rdev: 40,
+  st_size: 48,
+  st_blksize: 56,
+  st_blocks: 64,
+  st_atime: 72,
+  st_mtime: 88,
+  st_ctime: 104,
+} as const;
+
+/** struct statx (linux/stat.h): 256 bytes. */
+export const SIZEOF_STATX = 256;
+export const STATX_OFFSETS = { stx_mask: 0, stx_mode: 28, stx_size: 40 } as const;
+/** statx mask bit reserved for future struct growth: Linux rejects it with EINVAL. */
+export const STATX__RESERVED = 0x80000000;
+
+/** struct statfs (asm/statfs.h, x86_64): 120 bytes. */
+export const SIZEOF_STATFS = 120;
+export const STATFS_OFFSETS = { f_type: 0 } as const;
+
+/** st_mode of a stat buffer. */
+export function statMode(buf: Buffer): number {
+  return buf.readUInt32LE(STAT_OFFSETS.st_mode);
+}

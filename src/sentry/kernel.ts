@@ -1,0 +1,28 @@
+// Per-sandbox kernel state, like gVisor's kernel.Kernel: the filesystem view, the task
+// table, system identity and the counters the usage report and --debug summary print.
+import type { Utsname } from './abi/utsname.js';
+import type { TaskTable } from './task/tasks.js';
+import type { SandboxFs } from './vfs/sandboxfs.js';
+
+export type NetworkMode = 'none' | 'host';
+
+export interface KernelCounters {
+  /** Trapped calls answered, by syscall name. */
+  trapped: Map<string, number>;
+  /** Trapped calls without a handler (answered ENOSYS), by name. */
+  missing: Map<string, number>;
+}
+
+export class Kernel {
+  readonly counters: KernelCounters = { trapped: new Map(), missing: new Map() };
+
+  constructor(
+    /** The seccomp listener fd of this sandbox. */
+    readonly listener: number,
+    readonly fs: SandboxFs,
+    readonly tasks: TaskTable,
+    /** What uname(2) reports; nodename is the sandbox's hostname. */
+    readonly uts: Utsname,
+    readonly network: NetworkMode,
+  ) {}
+}

@@ -1,0 +1,624 @@
+// File syscalls: names, metadata, directories. Each handler decodes its registers, then
+// calls a worker shared by its variants (open/openat/creat → openAt, ...), as gVisor's
+// sys_file.go does. Every name goes through SandboxFs, which resolves it beneath the
+// sandbox root; the host fds it opens are handed to the task with ADDFD.
+import { native } from '../../native.js';
+import {
+  EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, E2BIG,
+  errnoOf, isErrno, type Errno,
+} from '../abi/errno.js';
+import {
+  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
+  AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT,
+  O_TRUNC, O_VALID, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH,
+  RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
+  S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
+} from '../abi/fcntl.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode } from '../abi/stat.js';
+import type { Call } from '../call.js';
+import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
+import { normalize } from '../vfs/path.js';
+
+// ---------------------------------------------------------------------------------------
+// Shared helpers.
+
+/** Runs fn with an fd the sentry opened, closing it afterwards. */
+function withFd<T>(fd: number | Errno, fn: (fd: number) => T): T | Errno {
+  if (isErrno(fd)) return fd;
+  try {
+    return fn(fd);
+  } finally {
+    native().close(fd);
+  }
+}
+
+/** 0 for success, or the Errno of a negative addon return. */
+function ok(ret: number): number | Errno {
+  return ret < 0 ? errnoOf(-ret) : 0;
+}
+
+/** Copies in the path argument at register i. */
+function pathArg(c: Call, i: number): string | Errno {
+  return c.copyInPath(c.args.ptr(i));
+}
+
+/** O_PATH fd of what (dirfd, path) names; an empty path with AT_EMPTY_PATH is dirfd
+ * itself (reached through the task's own /proc fd link). */
+function openPathAt(c: Call, dirfd: number, path: string, nofollow: boolean, emptyPath: boolean): number | Errno {
+  const fs = c.kernel.fs;
+  if (path === '') {
+    if (!emptyPath) return ENOENT;
+    const self = dirfd === AT_FDCWD ? fs.base(c.task, AT_FDCWD) : `/proc/self/fd/${dirfd}`;
+    if (isErrno(self)) return self;
+    return fs.openPath(c.task, self, false);
+  }
+  const abs = fs.absolute(c.task, dirfd, path);
+  return isErrno(abs) ? abs : fs.openPath(c.task, abs, nofollow);
+}
+
+/** Creation mode after the task's umask (the sentry's own umask is 0). */
+function createMode(c: Call, mode: number): number {
+  return mode & 0o7777 & ~c.task.group.umask;
+}
+
+// ---------------------------------------------------------------------------------------
+// open(2) family.
+
+function openAt(c: Call, dirfd: number, path: string | Errno, flags: number, mode: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (path === '') return ENOENT;
+  // open(2) ignores unknown bits; openat2 (used underneath) would reject them.
+  flags &= O_VALID;
+  const creating = (flags & O_CREAT) !== 0 || (flags & __O_TMPFILE) !== 0;
+  const fs = c.kernel.fs;
+  const abs = fs.absolute(c.task, dirfd, path);
+  if (isErrno(abs)) return abs;
+  const fd = fs.open(c.task, abs, flags | O_CLOEXEC, creating ? createMode(c, mode) : 0);
+  if (isErrno(fd)) return fd;
+  return new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
+}
+
+/** open(2). */
+export function open(c: Call): SyscallResult {
+  return openAt(c, AT_FDCWD, pathArg(c, 0), c.args.i32(1), c.args.u32(2));
+}
+
+/** openat(2). */
+export function openat(c: Call): SyscallResult {
+  return openAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), c.args.u32(3));
+}
+
+/** creat(2): open with O_CREAT|O_WRONLY|O_TRUNC. */
+export function creat(c: Call): SyscallResult {
+  return openAt(c, AT_FDCWD, pathArg(c, 0), O_CREAT | O_WRONLY | O_TRUNC, c.args.u32(1));
+}
+
+const SIZEOF_OPEN_HOW = 24;
+const RESOLVE_ALL =
+  RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
+
+/** openat2(2). The app's own RESOLVE_* flags only narrow the walk, so they are added to
+ * the sentry's; RESOLVE_BENEATH and RESOLVE_IN_ROOT are relative to the app's dirfd, which
+ * then becomes the walk's root (it is inside the sandbox already). */
+export function openat2(c: Call): SyscallResult {
+  const dirfd = c.args.i32(0), size = c.args.u64(3);
+  if (size < SIZEOF_OPEN_HOW) return EINVAL;
+  if (size > 4096) return E2BIG;
+  const path = pathArg(c, 1);
+  if (isErrno(path)) return path;
+  const how = c.copyIn(c.args.ptr(2), size);
+  if (isErrno(how)) return how;
+  for (let i = SIZEOF_OPEN_HOW; i < size; i++) if (how[i] !== 0) return E2BIG;
+  const flagsHi = how.readUInt32LE(4), modeBig = how.readBigUInt64LE(8), resolve = how.readBigUInt64LE(16);
+  const flags = how.readUInt32LE(0);
+  if (flagsHi !== 0 || (flags & ~O_VALID) !== 0 || (resolve & ~BigInt(RESOLVE_ALL)) !== 0n) return EINVAL;
+  if (modeBig & ~0o7777n) return EINVAL;
+  const mode = Number(modeBig);
+  const creating = (flags & O_CREAT) !== 0 || (flags & __O_TMPFILE) !== 0;
+  if (!creating && mode !== 0) return EINVAL;
+  const res = Number(resolve);
+  return res === 0 ? openAt(c, dirfd, path, flags, mode) : openInRoot(c, dirfd, path, flags, mode, res);
+}
+
+function openInRoot(c: Call, dirfd: number, path: string, flags: number, mode: number, resolve: number): SyscallResult {
+  const fs = c.kernel.fs;
+  const creating = (flags & O_CREAT) !== 0 || (flags & __O_TMPFILE) !== 0;
+  mode = creating ? createMode(c, mode) : 0;
+  if ((resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) === 0) {
+    // Only narrowing flags: the sentry's own walk, with them added.
+    const abs = fs.absolute(c.task, dirfd, path);
+    if (isErrno(abs)) return abs;
+    const fd = fs.open(c.task, abs, flags | O_CLOEXEC, mode, resolve);
+    return isErrno(fd) ? fd : new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
+  }
+  const fd = withFd(openPathAt(c, dirfd, '', false, true), (root) => {
+    const f = native().openat2(root, path, flags | O_CLOEXEC, mode, resolve | RESOLVE_NO_MAGICLINKS);
+    if (f < 0) return errnoOf(-f);
+    const denied = fs.checkProc(f, flags);
+    if (denied) native().close(f);
+    return denied ?? f;
+  });
+  return isErrno(fd) ? fd : new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// stat(2) family.
+
+const statBuf = Buffer.alloc(SIZEOF_STAT);
+const statxBuf = Buffer.alloc(SIZEOF_STATX);
+
+function fstatAt(c: Call, dirfd: number, path: string | Errno, flags: number, out: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) return EINVAL;
+  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  const r = withFd(fd, (f) => ok(native().fstatat(f, '', AT_EMPTY_PATH, statBuf)));
+  if (r !== 0) return r;
+  return c.copyOut(out, statBuf) ?? 0;
+}
+
+/** stat(2). */
+export function stat(c: Call): SyscallResult {
+  return fstatAt(c, AT_FDCWD, pathArg(c, 0), 0, c.args.ptr(1));
+}
+
+/** lstat(2). */
+export function lstat(c: Call): SyscallResult {
+  return fstatAt(c, AT_FDCWD, pathArg(c, 0), AT_SYMLINK_NOFOLLOW, c.args.ptr(1));
+}
+
+/** newfstatat(2). */
+export function newfstatat(c: Call): SyscallResult {
+  return fstatAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(3), c.args.ptr(2));
+}
+
+/** statx(2). A NULL path with AT_EMPTY_PATH names dirfd, as since Linux 6.11. */
+export function statx(c: Call): SyscallResult {
+  const dirfd = c.args.i32(0), flags = c.args.i32(2), mask = c.args.u32(3);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) return EINVAL;
+  if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) return EINVAL;
+  if (mask & STATX__RESERVED) return EINVAL;
+  const path = c.args.ptr(1) === 0 && flags & AT_EMPTY_PATH ? '' : pathArg(c, 1);
+  if (isErrno(path)) return path;
+  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  const sync = flags & AT_STATX_SYNC_TYPE;
+  const r = withFd(fd, (f) => ok(native().statx(f, '', AT_EMPTY_PATH | sync, mask, statxBuf)));
+  if (r !== 0) return r;
+  return c.copyOut(c.args.ptr(4), statxBuf) ?? 0;
+}
+
+const statfsBuf = Buffer.alloc(SIZEOF_STATFS);
+
+/** statfs(2). */
+export function statfs(c: Call): SyscallResult {
+  const path = pathArg(c, 0);
+  if (isErrno(path)) return path;
+  const r = withFd(openPathAt(c, AT_FDCWD, path, false, false), (f) => ok(native().fstatfs(f, statfsBuf)));
+  if (r !== 0) return r;
+  return c.copyOut(c.args.ptr(1), statfsBuf) ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// access(2) family. The sentry's thread runs with the task's fs credentials, so the kernel
+// checks as the task; AT_EACCESS is always set because the sentry's *real* uid is the
+// host's root, whose access(2) would use the sentry's permitted capabilities.
+
+function accessAt(c: Call, dirfd: number, path: string | Errno, mode: number, flags: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (mode & ~7) return EINVAL;
+  if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
+  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  return withFd(fd, (f) => ok(native().faccessat(f, '', mode, AT_EMPTY_PATH | AT_EACCESS)));
+}
+
+/** access(2). */
+export function access(c: Call): SyscallResult {
+  return accessAt(c, AT_FDCWD, pathArg(c, 0), c.args.i32(1), 0);
+}
+
+/** faccessat(2) (no flags argument: that is faccessat2). */
+export function faccessat(c: Call): SyscallResult {
+  return accessAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), 0);
+}
+
+/** faccessat2(2). */
+export function faccessat2(c: Call): SyscallResult {
+  return accessAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), c.args.i32(3));
+}
+
+// ---------------------------------------------------------------------------------------
+// readlink(2).
+
+function readlinkAt(c: Call, dirfd: number, path: string | Errno, buf: number, size: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (size <= 0 || size > 0x7fffffff) return EINVAL;
+  if (path === '') return ENOENT;
+  const fs = c.kernel.fs;
+  const abs = fs.absolute(c.task, dirfd, path);
+  if (isErrno(abs)) return abs;
+  let target: string | number;
+  const norm = normalize(abs);
+  // The sentry is not in the sandbox's pid namespace: these two links are ours to answer.
+  if (norm === '/proc/self') target = String(c.task.vpid);
+  else if (norm === '/proc/thread-self') target = `${c.task.vpid}/task/${c.task.vtid}`;
+  else {
+    const fd = fs.openPath(c.task, abs, true);
+    if (isErrno(fd)) return fd;
+    target = native().readlinkat(fd, '');
+    native().close(fd);
+    // readlinkat on an O_PATH fd of a non-symlink fails with ENOENT; Linux's readlink of
+    // such a name says EINVAL.
+    if (target === -ENOENT.code) return EINVAL;
+  }
+  if (typeof target === 'number') return errnoOf(-target);
+  const bytes = Buffer.from(target);
+  const len = Math.min(bytes.length, size);
+  return c.copyOut(buf, bytes, len) ?? len;
+}
+
+/** readlink(2). */
+export function readlink(c: Call): SyscallResult {
+  return readlinkAt(c, AT_FDCWD, pathArg(c, 0), c.args.ptr(1), c.args.s64(2));
+}
+
+/** readlinkat(2). */
+export function readlinkat(c: Call): SyscallResult {
+  return readlinkAt(c, c.args.i32(0), pathArg(c, 1), c.args.ptr(2), c.args.s64(3));
+}
+
+// ---------------------------------------------------------------------------------------
+// chdir(2). The kernel must change the task's cwd itself (later relative names, execve and
+// children depend on it), so after the sentry's checks the call continues in the kernel.
+// The kernel resolves the name in the sandbox's own mount namespace, so a name changed
+// after the check can only lead to another directory of that same sandbox.
+
+/** chdir(2). */
+export function chdir(c: Call): SyscallResult {
+  const path = pathArg(c, 0);
+  if (isErrno(path)) return path;
+  if (path === '') return ENOENT;
+  const abs = c.kernel.fs.absolute(c.task, AT_FDCWD, path);
+  if (isErrno(abs)) return abs;
+  const r = withFd(c.kernel.fs.openPath(c.task, abs, false, true), (f) =>
+    ok(native().faccessat(f, '', X_OK, AT_EMPTY_PATH | AT_EACCESS)),
+  );
+  return r === 0 ? CONTINUE : r;
+}
+
+// ---------------------------------------------------------------------------------------
+// Names: mkdir, mknod, unlink, rmdir, rename, link, symlink. The kernel never follows the
+// final component of these, so (parent fd, name) is exactly what the task named.
+
+/** Resolves the parent and runs fn(parentFd, name); a trailing slash is passed on so the
+ * kernel applies Linux's rules for it (ENOTDIR for a file, accepted for a directory). */
+function atParent(c: Call, dirfd: number, path: string | Errno, fn: (dir: number, name: string) => number | Errno): number | Errno {
+  if (isErrno(path)) return path;
+  if (path === '') return ENOENT;
+  const p = c.kernel.fs.openParent(c.task, dirfd, path);
+  if (isErrno(p)) return p;
+  try {
+    return fn(p.dirFd, p.trailingSlash ? `${p.name}/` : p.name);
+  } finally {
+    native().close(p.dirFd);
+  }
+}
+
+function mkdirAt(c: Call, dirfd: number, path: string | Errno, mode: number): SyscallResult {
+  return atParent(c, dirfd, path, (dir, name) => {
+    if (name === '.' || name === '..' || name === './' || name === '../') return EEXIST;
+    return ok(native().mkdirat(dir, name, createMode(c, mode)));
+  });
+}
+
+/** mkdir(2). */
+export function mkdir(c: Call): SyscallResult {
+  return mkdirAt(c, AT_FDCWD, pathArg(c, 0), c.args.u32(1));
+}
+
+/** mkdirat(2). */
+export function mkdirat(c: Call): SyscallResult {
+  return mkdirAt(c, c.args.i32(0), pathArg(c, 1), c.args.u32(2));
+}
+
+function mknodAt(c: Call, dirfd: number, path: string | Errno, mode: number): SyscallResult {
+  const type = mode & S_IFMT;
+  // Devices need CAP_MKNOD, which no sandbox task holds.
+  if (type === S_IFCHR || type === S_IFBLK) return isErrno(path) ? path : EPERM;
+  if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) return EINVAL;
+  return atParent(c, dirfd, path, (dir, name) =>
+    ok(native().mknodat(dir, name, (type || S_IFREG) | createMode(c, mode), 0)),
+  );
+}
+
+/** mknod(2): regular files, fifos and sockets. */
+export function mknod(c: Call): SyscallResult {
+  return mknodAt(c, AT_FDCWD, pathArg(c, 0), c.args.u32(1));
+}
+
+/** mknodat(2). */
+export function mknodat(c: Call): SyscallResult {
+  return mknodAt(c, c.args.i32(0), pathArg(c, 1), c.args.u32(2));
+}
+
+function unlinkAt(c: Call, dirfd: number, path: string | Errno, flags: number): SyscallResult {
+  if (flags & ~AT_REMOVEDIR) return EINVAL;
+  const rmdir = (flags & AT_REMOVEDIR) !== 0;
+  return atParent(c, dirfd, path, (dir, name) => {
+    const bare = name.replace(/\/$/, '');
+    if (rmdir && bare === '.') return EINVAL;
+    if (rmdir && bare === '..') return ENOTEMPTY;
+    if (!rmdir && (bare === '.' || bare === '..')) return EISDIR;
+    return ok(native().unlinkat(dir, name, flags));
+  });
+}
+
+/** unlink(2). */
+export function unlink(c: Call): SyscallResult {
+  return unlinkAt(c, AT_FDCWD, pathArg(c, 0), 0);
+}
+
+/** unlinkat(2). */
+export function unlinkat(c: Call): SyscallResult {
+  return unlinkAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2));
+}
+
+/** rmdir(2). */
+export function rmdir(c: Call): SyscallResult {
+  return unlinkAt(c, AT_FDCWD, pathArg(c, 0), AT_REMOVEDIR);
+}
+
+/** Runs fn with two resolved parents (rename, link). */
+function atTwoParents(
+  c: Call,
+  olddirfd: number, oldpath: string | Errno,
+  newdirfd: number, newpath: string | Errno,
+  fn: (od: number, on: string, nd: number, nn: string) => number | Errno,
+): number | Errno {
+  return atParent(c, olddirfd, oldpath, (od, on) => atParent(c, newdirfd, newpath, (nd, nn) => fn(od, on, nd, nn)));
+}
+
+function renameAt(c: Call, od: number, op: string | Errno, nd: number, np: string | Errno, flags: number): SyscallResult {
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return EINVAL;
+  if (flags & RENAME_EXCHANGE && flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) return EINVAL;
+  // A whiteout is a character device: it needs CAP_MKNOD.
+  if (flags & RENAME_WHITEOUT) return EPERM;
+  return atTwoParents(c, od, op, nd, np, (a, an, b, bn) => ok(native().renameat2(a, an, b, bn, flags)));
+}
+
+/** rename(2). */
+export function rename(c: Call): SyscallResult {
+  return renameAt(c, AT_FDCWD, pathArg(c, 0), AT_FDCWD, pathArg(c, 1), 0);
+}
+
+/** renameat(2). */
+export function renameat(c: Call): SyscallResult {
+  return renameAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), pathArg(c, 3), 0);
+}
+
+/** renameat2(2). */
+export function renameat2(c: Call): SyscallResult {
+  return renameAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), pathArg(c, 3), c.args.u32(4));
+}
+
+function linkAt(c: Call, od: number, op: string | Errno, nd: number, np: string | Errno, flags: number): SyscallResult {
+  if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return EINVAL;
+  if (isErrno(op)) return op;
+  if (flags & AT_SYMLINK_FOLLOW || (op === '' && flags & AT_EMPTY_PATH)) {
+    // The old name is resolved (following links) by the sentry's walk; the kernel then
+    // links the file behind the sentry's own fd through its /proc/self/fd link.
+    const src = openPathAt(c, od, op, false, (flags & AT_EMPTY_PATH) !== 0);
+    return withFd(src, (f) =>
+      atParent(c, nd, np, (dir, name) =>
+        ok(native().linkat(AT_FDCWD, `/proc/self/fd/${f}`, dir, name, AT_SYMLINK_FOLLOW)),
+      ),
+    );
+  }
+  return atTwoParents(c, od, op, nd, np, (a, an, b, bn) => ok(native().linkat(a, an, b, bn, 0)));
+}
+
+/** link(2). */
+export function link(c: Call): SyscallResult {
+  return linkAt(c, AT_FDCWD, pathArg(c, 0), AT_FDCWD, pathArg(c, 1), 0);
+}
+
+/** linkat(2). */
+export function linkat(c: Call): SyscallResult {
+  return linkAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), pathArg(c, 3), c.args.i32(4));
+}
+
+function symlinkAt(c: Call, target: string | Errno, dirfd: number, path: string | Errno): SyscallResult {
+  if (isErrno(target)) return target;
+  if (target === '') return ENOENT;
+  return atParent(c, dirfd, path, (dir, name) => ok(native().symlinkat(target, dir, name)));
+}
+
+/** symlink(2). The target is stored as given: it is resolved later, inside the sandbox. */
+export function symlink(c: Call): SyscallResult {
+  return symlinkAt(c, pathArg(c, 0), AT_FDCWD, pathArg(c, 1));
+}
+
+/** symlinkat(2). */
+export function symlinkat(c: Call): SyscallResult {
+  return symlinkAt(c, pathArg(c, 0), c.args.i32(1), pathArg(c, 2));
+}
+
+// ---------------------------------------------------------------------------------------
+// Attributes: chmod, chown, truncate, utimes. Each resolves the name (following links
+// unless told not to) to an O_PATH fd, then changes that very file.
+
+function chmodAt(c: Call, dirfd: number, path: string | Errno, mode: number, flags: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
+  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  return withFd(fd, (f) => ok(native().fchmodat(f, '', mode & 0o7777, AT_EMPTY_PATH)));
+}
+
+/** chmod(2). */
+export function chmod(c: Call): SyscallResult {
+  return chmodAt(c, AT_FDCWD, pathArg(c, 0), c.args.u32(1), 0);
+}
+
+/** fchmodat(2) (no flags: glibc handles AT_SYMLINK_NOFOLLOW through fchmodat2). */
+export function fchmodat(c: Call): SyscallResult {
+  return chmodAt(c, c.args.i32(0), pathArg(c, 1), c.args.u32(2), 0);
+}
+
+/** fchmodat2(2). */
+export function fchmodat2(c: Call): SyscallResult {
+  return chmodAt(c, c.args.i32(0), pathArg(c, 1), c.args.u32(2), c.args.i32(3));
+}
+
+function chownAt(c: Call, dirfd: number, path: string | Errno, uid: number, gid: number, flags: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
+  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  return withFd(fd, (f) => ok(native().fchownat(f, '', uid, gid, AT_EMPTY_PATH)));
+}
+
+/** chown(2). */
+export function chown(c: Call): SyscallResult {
+  return chownAt(c, AT_FDCWD, pathArg(c, 0), c.args.i32(1), c.args.i32(2), 0);
+}
+
+/** lchown(2). */
+export function lchown(c: Call): SyscallResult {
+  return chownAt(c, AT_FDCWD, pathArg(c, 0), c.args.i32(1), c.args.i32(2), AT_SYMLINK_NOFOLLOW);
+}
+
+/** fchownat(2). */
+export function fchownat(c: Call): SyscallResult {
+  return chownAt(c, c.args.i32(0), pathArg(c, 1), c.args.i32(2), c.args.i32(3), c.args.i32(4));
+}
+
+/** truncate(2). */
+export function truncate(c: Call): SyscallResult {
+  const path = pathArg(c, 0), length = c.args.s64(1);
+  if (isErrno(path)) return path;
+  if (length < 0) return EINVAL;
+  if (path === '') return ENOENT;
+  const abs = c.kernel.fs.absolute(c.task, AT_FDCWD, path);
+  if (isErrno(abs)) return abs;
+  const fd = c.kernel.fs.open(c.task, abs, O_WRONLY | O_CLOEXEC, 0);
+  return withFd(fd, (f) => ok(native().ftruncate(f, length)));
+}
+
+const UTIME_NOW = 0x3fffffff;
+const UTIME_OMIT = 0x3ffffffe;
+
+/** Sets times on what (dirfd, path) names; path null means dirfd itself (futimens). */
+function utimesAt(c: Call, dirfd: number, path: string | null | Errno, times: number[] | null, flags: number): SyscallResult {
+  if (isErrno(path)) return path;
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
+  if (times) {
+    for (const i of [1, 3]) {
+      const ns = times[i]!;
+      if (ns !== UTIME_NOW && ns !== UTIME_OMIT && (ns < 0 || ns > 999_999_999)) return EINVAL;
+    }
+  }
+  const fd = path === null
+    ? openPathAt(c, dirfd, '', false, true)
+    : openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  return withFd(fd, (f) => ok(native().utimensat(f, '', times, AT_EMPTY_PATH)));
+}
+
+/** Reads two struct timespec (or timeval when micro) into [s, ns, s, ns]. */
+function copyInTimes(c: Call, addr: number, micro: boolean): number[] | null | Errno {
+  if (addr === 0) return null;
+  const b = c.copyIn(addr, 32);
+  if (isErrno(b)) return b;
+  const t = [0, 8, 16, 24].map((o) => Number(b.readBigInt64LE(o)));
+  if (micro) {
+    for (const i of [1, 3]) {
+      if (t[i]! < 0 || t[i]! > 999_999) return EINVAL;
+      t[i] = t[i]! * 1000;
+    }
+  }
+  return t;
+}
+
+/** utimensat(2). A NULL path operates on dirfd itself (glibc's futimens). */
+export function utimensat(c: Call): SyscallResult {
+  const dirfd = c.args.i32(0), flags = c.args.i32(3);
+  const path = c.args.ptr(1) === 0 ? null : pathArg(c, 1);
+  const times = copyInTimes(c, c.args.ptr(2), false);
+  if (isErrno(times)) return times;
+  return utimesAt(c, dirfd, path, times, flags);
+}
+
+/** futimesat(2): microsecond times relative to dirfd. */
+export function futimesat(c: Call): SyscallResult {
+  const times = copyInTimes(c, c.args.ptr(2), true);
+  if (isErrno(times)) return times;
+  return utimesAt(c, c.args.i32(0), pathArg(c, 1), times, 0);
+}
+
+/** utimes(2). */
+export function utimes(c: Call): SyscallResult {
+  const times = copyInTimes(c, c.args.ptr(1), true);
+  if (isErrno(times)) return times;
+  return utimesAt(c, AT_FDCWD, pathArg(c, 0), times, 0);
+}
+
+/** utime(2): struct utimbuf holds two seconds values. */
+export function utime(c: Call): SyscallResult {
+  const addr = c.args.ptr(1);
+  let times: number[] | null = null;
+  if (addr !== 0) {
+    const b = c.copyIn(addr, 16);
+    if (isErrno(b)) return b;
+    times = [Number(b.readBigInt64LE(0)), 0, Number(b.readBigInt64LE(8)), 0];
+  }
+  return utimesAt(c, AT_FDCWD, pathArg(c, 0), times, 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Extended attributes are not exposed yet (#3): the answer a filesystem without xattr
+// support gives, which ls, cp and tar treat as "none".
+
+/** getxattr(2), lgetxattr(2), listxattr(2), llistxattr(2), setxattr(2), ... */
+function noXattrs(c: Call): SyscallResult {
+  const path = pathArg(c, 0);
+  if (isErrno(path)) return path;
+  const fd = openPathAt(c, AT_FDCWD, path, false, false);
+  return withFd(fd, () => EOPNOTSUPP);
+}
+
+export const getxattr = noXattrs;
+export const lgetxattr = noXattrs;
+export const listxattr = noXattrs;
+export const llistxattr = noXattrs;
+export const setxattr = noXattrs;
+export const lsetxattr = noXattrs;
+export const removexattr = noXattrs;
+export const lremovexattr = noXattrs;
+
+// ---------------------------------------------------------------------------------------
+// Whole-namespace operations the sandbox's tasks may not make: they hold no CAP_SYS_ADMIN
+// or CAP_SYS_CHROOT, so Linux itself answers EPERM. Mounts inside the sandbox become
+// emulated in the sentry's mount table with #3.
+
+/** mount(2). */
+export function mount(_c: Call): SyscallResult {
+  return EPERM;
+}
+
+/** umount2(2). */
+export function umount2(_c: Call): SyscallResult {
+  return EPERM;
+}
+
+/** pivot_root(2). */
+export function pivotRoot(_c: Call): SyscallResult {
+  return EPERM;
+}
+
+/** chroot(2): resolved first, so a bad name gets its own errno, as in Linux. */
+export function chroot(c: Call): SyscallResult {
+  const path = pathArg(c, 0);
+  if (isErrno(path)) return path;
+  const fd = openPathAt(c, AT_FDCWD, path, false, false);
+  return withFd(fd, (f) => {
+    const r = native().fstatat(f, '', AT_EMPTY_PATH, statBuf);
+    if (r < 0) return errnoOf(-r);
+    return (statMode(statBuf) & S_IFMT) === S_IFDIR ? EPERM : ENOTDIR;
+  });
+}

@@ -1,0 +1,186 @@
+// The sandbox's filesystem as the sentry reaches it, like Linux's struct nameidata plus the
+// mount namespace it walks. The launcher assembled the sandbox's mount namespace (overlay
+// root, /proc of the sandbox's pid namespace, /dev, binds) and sent the sentry an O_PATH fd
+// of its root; every name a task gives is resolved by openat2(rootfd, path,
+// RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so `..` and absolute symlinks stay inside the
+// sandbox even when a symlink is swapped in a race, and /proc/<pid>/* magic links are never
+// followed on the sentry's behalf.
+//
+// What the kernel cannot know is handled here before the walk: /proc/self and
+// /proc/thread-self (the sentry is not in the sandbox's pid namespace, so the kernel would
+// resolve them for the wrong process), /dev/fd and /dev/std*, and the task's own magic
+// links. After the walk, a file that turns out to be on procfs (reached through a symlink,
+// say) is checked against the allow-list in procfs.ts.
+import { readFileSync } from 'node:fs';
+import { native } from '../../native.js';
+import {
+  EACCES, EBADF, ENOENT, ENOTDIR, EROFS, errnoOf, hostError, type Errno,
+} from '../abi/errno.js';
+import {
+  O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW,
+} from '../abi/fcntl.js';
+import { SIZEOF_STATFS, STATFS_OFFSETS } from '../abi/stat.js';
+import type { Task } from '../task/tasks.js';
+import { joinPath, normalize, splitLast } from './path.js';
+import { procAllowed, SYS_FILES } from './procfs.js';
+
+const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+/** Where a name leads before the kernel's walk. */
+export type Target =
+  /** A path to walk beneath the sandbox root. */
+  | { kind: 'root'; path: string }
+  /** One of the task's own magic links (/proc/self/fd/N, /proc/self/exe), reached
+   * through the host's /proc, which follows it to the very file the task holds. */
+  | { kind: 'magic'; hostPath: string }
+  /** A host /sys file served as a read-only copy. */
+  | { kind: 'sys'; hostPath: string };
+
+const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|exe|cwd|root)(\/.*)?$/;
+
+export class SandboxFs {
+  private readonly statfsBuf = Buffer.alloc(SIZEOF_STATFS);
+
+  constructor(
+    /** O_PATH fd of the sandbox root (owned by the sentry for the sandbox's lifetime). */
+    readonly rootfd: number,
+  ) {}
+
+  /** The absolute sandbox path a relative name starts from: the task's cwd for AT_FDCWD,
+   * else the directory open as dirfd. Read from the host's /proc, where the kernel prints
+   * paths as they are seen inside the sandbox's mount namespace. */
+  base(task: Task, dirfd: number): string | Errno {
+    const link = dirfd === AT_FDCWD ? `/proc/${task.hostTid}/cwd` : `/proc/${task.hostTid}/fd/${dirfd}`;
+    const target = native().readlinkat(AT_FDCWD, link);
+    if (typeof target === 'number') return dirfd === AT_FDCWD ? errnoOf(-target) : EBADF;
+    if (!target.startsWith('/')) return ENOTDIR; // pipe:[…], socket:[…], anon_inode:…
+    if (target.endsWith(' (deleted)')) return ENOENT;
+    return target;
+  }
+
+  /** The absolute sandbox path for (dirfd, path); path must be non-empty. */
+  absolute(task: Task, dirfd: number, path: string): string | Errno {
+    if (path.startsWith('/')) return path;
+    const base = this.base(task, dirfd);
+    return typeof base === 'string' ? joinPath(base, path) : base;
+  }
+
+  /** Maps the names the kernel cannot resolve for us; everything else walks from root.
+   * With followFinal false (lstat, readlink, O_NOFOLLOW) a final symlink is the answer
+   * itself, so /dev/fd or /proc/self/exe as the last component are left to the walk. */
+  target(task: Task, abs: string, followFinal = true): Target | Errno {
+    const norm = normalize(abs);
+    let rewritten = rewriteSelf(norm, task, followFinal);
+    if (rewritten === null) {
+      if (SYS_FILES.has(norm)) return { kind: 'sys', hostPath: norm };
+      return { kind: 'root', path: abs };
+    }
+    const m = MAGIC.exec(rewritten);
+    if (m && Number(m[1]) === task.vpid && (followFinal || m[5])) {
+      const [, , , what, fd, rest] = m;
+      const own = `/proc/${task.hostTid}`;
+      if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe` };
+      if (what === 'root') return { kind: 'root', path: rest ?? '/' };
+      const base = what === 'cwd' ? this.base(task, AT_FDCWD) : this.base(task, Number(fd));
+      if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}` };
+      if (typeof base !== 'string') return base;
+      rewritten = rest ? joinPath(base, rest.slice(1)) : base;
+    }
+    return { kind: 'root', path: rewritten };
+  }
+
+  /** Opens a name for a task. The returned fd is the sentry's; the caller injects it.
+   * extraResolve adds the task's own narrowing RESOLVE_* flags (openat2). */
+  open(task: Task, abs: string, flags: number, mode: number, extraResolve = 0): number | Errno {
+    const t = this.target(task, abs, (flags & O_NOFOLLOW) === 0);
+    if (!('kind' in t)) return t;
+    const n = native();
+    switch (t.kind) {
+      case 'magic': {
+        // Reopening the task's own file: the host /proc link leads to exactly that file.
+        const fd = n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
+        return fd < 0 ? errnoOf(-fd) : fd;
+      }
+      case 'sys':
+        return this.snapshotHostFile(t.hostPath, flags);
+      case 'root': {
+        const fd = n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
+        if (fd < 0) return errnoOf(-fd);
+        const denied = this.checkProc(fd, flags);
+        if (denied) {
+          n.close(fd);
+          return denied;
+        }
+        return fd;
+      }
+    }
+  }
+
+  /** O_PATH fd for a name (stat, access, chdir, utimes...). Magic links are opened
+   * through the host's /proc; nofollow keeps a final symlink itself. */
+  openPath(task: Task, abs: string, nofollow: boolean, directory = false): number | Errno {
+    const flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0) | (directory ? O_DIRECTORY : 0);
+    const t = this.target(task, abs, !nofollow);
+    if (!('kind' in t)) return t;
+    const n = native();
+    const fd =
+      t.kind === 'root'
+        ? n.openat2(this.rootfd, t.path, flags, 0, IN_ROOT)
+        : n.openat2(AT_FDCWD, t.hostPath, flags, 0, 0);
+    return fd < 0 ? errnoOf(-fd) : fd;
+  }
+
+  /** O_PATH fd of the directory that holds a name, and the name, for calls that create,
+   * remove or rename a name (the kernel never follows the final component of those). */
+  openParent(task: Task, dirfd: number, path: string): { dirFd: number; name: string; trailingSlash: boolean } | Errno {
+    const { dir, name, trailingSlash } = splitLast(path);
+    const dirAbs = dir === '' ? this.base(task, dirfd) : this.absolute(task, dirfd, dir);
+    if (typeof dirAbs !== 'string') return dirAbs;
+    const fd = this.openPath(task, dirAbs, false, true);
+    if (typeof fd !== 'number') return fd;
+    return { dirFd: fd, name: name === '' ? '.' : name, trailingSlash };
+  }
+
+  /** A procfs file is handed out only if the allow-list names it, and only for reading. */
+  checkProc(fd: number, flags: number): Errno | null {
+    const n = native();
+    if (n.fstatfs(fd, this.statfsBuf) < 0) return null;
+    if (this.statfsBuf.readUInt32LE(STATFS_OFFSETS.f_type) !== PROC_SUPER_MAGIC) return null;
+    const where = n.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
+    if (typeof where === 'number') return hostError(where);
+    const rel = where.replace(/^\/proc\/?/, '');
+    if (!where.startsWith('/proc') || !procAllowed(rel)) return ENOENT;
+    if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) return EACCES;
+    return null;
+  }
+
+  /** A read-only sealed copy of a host file (the few /sys files programs probe). */
+  private snapshotHostFile(hostPath: string, flags: number): number | Errno {
+    if ((flags & O_ACCMODE) !== O_RDONLY) return EROFS;
+    let data: Buffer;
+    try {
+      data = readFileSync(hostPath);
+    } catch {
+      return ENOENT;
+    }
+    const fd = native().memfdSnapshot(hostPath, data);
+    return fd < 0 ? errnoOf(-fd) : fd;
+  }
+}
+
+/** /proc/self, /proc/thread-self, /dev/fd and /dev/std* for this task, or null when the
+ * path names none of them (or names exactly one of those links and the final component is
+ * not followed). */
+export function rewriteSelf(norm: string, task: Task, followFinal: boolean): string | null {
+  const swap = (prefix: string, to: string): string | null =>
+    (followFinal && norm === prefix) || norm.startsWith(`${prefix}/`) ? to + norm.slice(prefix.length) : null;
+  return (
+    swap('/proc/self', `/proc/${task.vpid}`) ??
+    swap('/proc/thread-self', `/proc/${task.vpid}/task/${task.vtid}`) ??
+    swap('/dev/fd', `/proc/${task.vpid}/fd`) ??
+    swap('/dev/stdin', `/proc/${task.vpid}/fd/0`) ??
+    swap('/dev/stdout', `/proc/${task.vpid}/fd/1`) ??
+    swap('/dev/stderr', `/proc/${task.vpid}/fd/2`)
+  );
+}

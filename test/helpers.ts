@@ -1,0 +1,75 @@
+// Shared by the integration tests: build the C programs under test/programs with the
+// machine's gcc, run commands natively and under `tsvisor do`, make a busybox rootfs.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const tsvisorBin = join(repo, 'bin', 'tsvisor');
+const programsDir = join(repo, 'test', 'programs');
+const binDir = join(programsDir, 'bin');
+
+/** Compiles test/programs/NAME.c (once per source change) and returns the binary. */
+export function program(name: string, extraFlags: string[] = []): string {
+  const src = join(programsDir, `${name}.c`);
+  const out = join(binDir, name + (extraFlags.includes('-static') ? '-static' : ''));
+  mkdirSync(binDir, { recursive: true });
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', ...extraFlags, '-o', out, src], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`gcc ${name}.c failed:\n${r.stderr}`);
+  }
+  return out;
+}
+
+export interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function toRun(r: SpawnSyncReturns<string>): Run {
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `tsvisor ARGS...`. */
+export function tsvisor(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): Run {
+  return toRun(
+    spawnSync(process.execPath, [tsvisorBin, ...args], {
+      encoding: 'utf8',
+      input: opts.input,
+      cwd: opts.cwd,
+      timeout: opts.timeout ?? 30_000,
+    }),
+  );
+}
+
+/** Runs a command natively. */
+export function native(argv: string[], opts: { cwd?: string; input?: string } = {}): Run {
+  return toRun(spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: opts.cwd, input: opts.input, timeout: 30_000 }));
+}
+
+/** A fresh scratch directory on the host. */
+export function scratch(prefix = 'tsvisor-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A minimal root made of the static busybox: /bin/<applet> links, /etc, /tmp, /proc,
+ * /dev and /sys mount points. Null when busybox-static is not installed. */
+export function busyboxRoot(): string | null {
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) return null;
+  const root = scratch('tsvisor-rootfs-');
+  for (const d of ['bin', 'etc', 'tmp', 'proc', 'dev', 'sys', 'root']) mkdirSync(join(root, d));
+  copyFileSync(busybox, join(root, 'bin', 'busybox'));
+  const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  for (const a of applets) if (a !== 'busybox') symlinkSync('busybox', join(root, 'bin', a));
+  return root;
+}
+
+/** Names in a directory (for leak checks). */
+export function list(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}

@@ -1,0 +1,223 @@
+// `tsvisor do` end to end: real programs in real sandboxes, compared with native runs.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxRoot, native, program, scratch, tsvisor, tsvisorBin } from '../helpers.js';
+
+let probe: string;
+let probeStatic: string;
+let rootfs: string | null;
+
+beforeAll(() => {
+  probe = program('probe');
+  probeStatic = program('probe', ['-static']);
+  rootfs = busyboxRoot();
+});
+
+describe('tsvisor do runs programs', () => {
+  it('runs the quick-start command', () => {
+    const r = tsvisor(['do', '--', '/bin/sh', '-c', 'echo hello from the sandbox; ls /; head -3 /proc/self/status']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('hello from the sandbox');
+    expect(r.stdout).toMatch(/^usr$/m);
+    expect(r.stdout).toMatch(/^Name:\s+head$/m);
+    // head is a child of sh, which is the sandbox's pid 2 under its init (pid 1).
+    expect(r.stdout).toMatch(/^Pid:\s+3$/m);
+  });
+
+  it('gives the same output as native for coreutils and python', () => {
+    for (const argv of [
+      ['/bin/ls', '-la', '/etc/debian_version'],
+      ['/bin/cat', '/etc/os-release'],
+      ['/usr/bin/env', '-i', 'A=1', '/usr/bin/printenv', 'A'],
+      ['python3', '-c', 'import os; print(1, os.path.exists("/etc/passwd"))'],
+      ['/bin/sh', '-c', 'find /etc/apt -maxdepth 1 | sort | head -5'],
+    ]) {
+      const inside = tsvisor(['do', '--', ...argv]);
+      const outside = native(argv);
+      expect(inside.stdout, argv.join(' ')).toBe(outside.stdout);
+      expect(inside.status, argv.join(' ')).toBe(outside.status);
+    }
+  });
+
+  it('runs the file syscalls like Linux, in a directory mounted in', () => {
+    const verbs = [
+      'mkdir', 'd', ',', 'write', 'd/f', 'hello', ',', 'stat', 'd/f', ',', 'lstat', 'd', ',',
+      'symlink', 'f', 'd/l', ',', 'readlink', 'd/l', ',', 'stat', 'd/l', ',', 'lstat', 'd/l', ',',
+      'cat', 'd/l', ',', 'link', 'd/f', 'd/h', ',', 'stat', 'd/h', ',', 'rename', 'd/h', 'd/i', ',',
+      'rename_noreplace', 'd/i', 'd/f', ',', 'ls', 'd', ',', 'chmod', 'd/f', '600', ',', 'stat', 'd/f', ',',
+      'access', 'd/f', '4', ',', 'access', 'd/f', '1', ',', 'truncate', 'd/f', '2', ',', 'cat', 'd/f', ',',
+      'open', 'd/f', 'creat,excl', ',', 'open', 'd/l', 'nofollow', ',', 'open', 'd/f', 'dir', ',',
+      'open', 'd', 'tmpfile', ',', 'statx', 'd/f', ',', 'unlink', 'd/nope', ',', 'unlink', 'd/f/', ',',
+      'rmdir', 'd', ',', 'unlink', 'd/i', ',', 'unlink', 'd/l', ',', 'unlink', 'd/f', ',', 'rmdir', 'd', ',',
+      'mkdir', 'a/b', ',', 'stat', '../nonexistent', ',', 'chdir', '..', ',', 'readlink', '/proc/self/cwd',
+    ];
+    const dirNative = scratch(), dirInside = scratch();
+    const outside = native([probe, ...verbs], { cwd: dirNative });
+    // The same path inside and out, so every printed path compares equal.
+    const inside = tsvisor(['do', '--mount', `${dirInside}:${dirNative}`, '--cwd', dirNative, '--', probe, ...verbs]);
+    expect(inside.stderr).toBe('');
+    expect(inside.stdout.replaceAll(dirInside, dirNative)).toBe(outside.stdout);
+    rmSync(dirNative, { recursive: true });
+    rmSync(dirInside, { recursive: true });
+  });
+
+  it('propagates exit codes and deaths by signal', () => {
+    expect(tsvisor(['do', '--', '/bin/sh', '-c', 'exit 7']).status).toBe(7);
+    expect(tsvisor(['do', '--', '/bin/sh', '-c', 'kill -9 $$']).status).toBe(137);
+    expect(tsvisor(['do', '--', '/bin/true']).status).toBe(0);
+  });
+
+  it('passes stdin through', () => {
+    const r = tsvisor(['do', '--', '/bin/cat'], { input: 'piped input\n' });
+    expect(r.stdout).toBe('piped input\n');
+  });
+
+  it('answers the sandbox identity', () => {
+    const r = tsvisor(['do', '--hostname', 'box', '--', probe, 'uname', ',', 'pid']);
+    expect(r.stdout).toBe('uname: Linux box x86_64\npid: 2 ppid: 1\n');
+  });
+
+  it('runs static busybox applets in a --root of its own', () => {
+    if (!rootfs) throw new Error('busybox-static is not installed (apt-get install busybox-static)');
+    const r = tsvisor([
+      'do', '--root', rootfs, '--', '/bin/sh', '-c',
+      'echo hi | grep h; ls /bin/cat; cat /proc/self/comm; find /etc -maxdepth 0; mkdir /tmp/x && echo made',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hi\n/bin/cat\ncat\n/etc\nmade\n');
+  });
+});
+
+describe('tsvisor do walls', () => {
+  it('hides the host outside --root', () => {
+    if (!rootfs) throw new Error('busybox-static is not installed');
+    const secret = join(scratch(), 'secret');
+    writeFileSync(secret, 'host only');
+    const r = tsvisor(['do', '--root', rootfs, '--', '/bin/cat', secret]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/No such file or directory/);
+    const viaProc = tsvisor(['do', '--root', rootfs, '--', '/bin/cat', `/proc/1/root${secret}`]);
+    expect(viaProc.stdout).not.toContain('host only');
+  });
+
+  it('keeps writes to / and /tmp away from the host', () => {
+    const canary = `tsvisor-canary-${process.pid}-${Date.now()}`;
+    const r = tsvisor(['do', '--', '/bin/sh', '-c', `echo x > /tmp/${canary} && echo x > /${canary} && cat /tmp/${canary}`]);
+    expect(r.stdout).toBe('x\n');
+    expect(existsSync(`/tmp/${canary}`)).toBe(false);
+    expect(existsSync(`/${canary}`)).toBe(false);
+  });
+
+  describe('host unix sockets', () => {
+    let server: Server;
+    let dir: string;
+    beforeAll(async () => {
+      dir = scratch();
+      server = createServer((s) => s.end('leaked\n'));
+      await new Promise<void>((done) => server.listen(join(dir, 'host.sock'), done));
+    });
+    afterAll(() => {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('cannot be connected to unless mounted in', () => {
+      const sock = join(dir, 'host.sock');
+      const denied = tsvisor(['do', '--', probe, 'connect', sock]);
+      expect(denied.stdout).toBe(`connect ${sock}: ECONNREFUSED\n`);
+      const allowed = tsvisor(['do', '--mount', `${dir}:/mnt`, '--', probe, 'connect', '/mnt/host.sock']);
+      expect(allowed.stdout).toBe('connect /mnt/host.sock: ok\n');
+    });
+  });
+
+  it('answers denied syscalls with their errno', () => {
+    const r = tsvisor([
+      'do', '--', probeStatic, 'denied', 'io_uring_setup', ',', 'denied', 'bpf', ',', 'denied', 'ptrace', ',',
+      'denied', 'open_by_handle_at', ',', 'denied', 'x32', ',', 'denied', 'unshare', ',', 'denied', 'kexec_load',
+    ]);
+    expect(r.stdout).toBe(
+      [
+        'denied io_uring_setup: ENOSYS', 'denied bpf: EPERM', 'denied ptrace: EPERM',
+        'denied open_by_handle_at: EPERM', 'denied x32: ENOSYS', 'denied unshare: EPERM',
+        'denied kexec_load: EPERM', '',
+      ].join('\n'),
+    );
+  });
+
+  it('serves /proc from the sandbox only', () => {
+    const r = tsvisor(['do', '--', '/bin/sh', '-c', 'ls /proc; cat /proc/sys/kernel/hostname']);
+    const pids = r.stdout.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    // Only the sandbox's own tasks (init, sh, ls): small virtual pids, no host process.
+    expect(pids.slice(0, 2)).toEqual([1, 2]);
+    expect(Math.max(...pids)).toBeLessThan(10);
+    expect(r.stdout.endsWith('tsvisor\n')).toBe(true);
+    const kcore = tsvisor(['do', '--', probe, 'open', '/proc/kcore', 'r', ',', 'open', '/proc/sys/kernel/core_pattern', 'w', ',', 'open', '/proc/self/status', 'r']);
+    expect(kcore.stdout).toBe('open /proc/kcore r: ENOENT\nopen /proc/sys/kernel/core_pattern w: ENOENT\nopen /proc/self/status r: ok\n');
+  });
+
+  it('leaves nothing running after the sandbox ends', () => {
+    const marker = `${300 + (process.pid % 600)}.${Date.now() % 1000}`;
+    const r = tsvisor(['do', '--', '/bin/sh', '-c', `sleep ${marker} & sleep ${marker} & echo started`]);
+    expect(r.stdout).toBe('started\n');
+    const left = native(['pgrep', '-f', `sleep ${marker}`]);
+    expect(left.stdout).toBe('');
+  });
+
+  it('stops the whole sandbox on SIGTERM', async () => {
+    const child = spawn(process.execPath, [tsvisorBin, 'do', '--', '/bin/sh', '-c', 'echo up; sleep 1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((ready) => child.stdout.once('data', () => ready()));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code).not.toBe(0);
+    expect(native(['pgrep', '-f', 'sleep 1000']).stdout).toBe('');
+  });
+});
+
+describe('tsvisor do input errors', () => {
+  it('reports a missing program with 127', () => {
+    const r = tsvisor(['do', '--', '/no/such/program']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/^tsvisor: exec `\/no\/such\/program`: No such file or directory$/m);
+  });
+
+  it('reports a non-executable program with 126', () => {
+    const r = tsvisor(['do', '--', '/etc/passwd']);
+    expect(r.status).toBe(126);
+    expect(r.stderr).toMatch(/Permission denied/);
+  });
+
+  it('rejects unknown flags, bad --root and bad --mount with a usage error', () => {
+    const unknown = tsvisor(['do', '--frobnicate', '--', '/bin/true']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+    const noRoot = tsvisor(['do', '--root', '/no/such/dir', '--', '/bin/true']);
+    expect(noRoot.status).toBe(2);
+    expect(noRoot.stderr).toBe('tsvisor: --root `/no/such/dir`: no such directory\n');
+    const fileRoot = tsvisor(['do', '--root', '/etc/passwd', '--', '/bin/true']);
+    expect(fileRoot.stderr).toBe('tsvisor: --root `/etc/passwd`: not a directory\n');
+    const badMount = tsvisor(['do', '--mount', 'nocolon', '--', '/bin/true']);
+    expect(badMount.status).toBe(2);
+    expect(badMount.stderr).toMatch(/--mount `nocolon`: expected SRC:DST/);
+    const missing = tsvisor(['do']);
+    expect(missing.status).toBe(2);
+  });
+});
+
+describe('tsvisor do --strace', () => {
+  it('prints trapped calls with decoded arguments and results', () => {
+    const dir = scratch();
+    mkdirSync(join(dir, 'sub'));
+    const log = join(dir, 'strace.log');
+    const r = tsvisor(['do', '--strace-log', log, '--', probe, 'stat', '/etc/passwd', ',', 'open', '/nonexistent', 'r']);
+    expect(r.status).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    expect(text).toMatch(/\] newfstatat\(AT_FDCWD, "\/etc\/passwd", 0x[0-9a-f]+, 0\) = 0$/m);
+    expect(text).toMatch(/\] openat\(AT_FDCWD, "\/nonexistent", 0, 0644\) = -1 ENOENT$/m);
+    expect(text).toMatch(/\] execve\(".*probe", /m);
+  });
+});

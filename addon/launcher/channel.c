@@ -1,0 +1,265 @@
+/*
+ * The channel to the sentry (AF_UNIX SOCK_SEQPACKET: one message is one record, its first
+ * byte the record type) and error reporting, which writes to both the channel and stderr.
+ *
+ * Once the workload has installed the seccomp filter, every syscall made here goes through
+ * it. So records are moved with sendmsg/recvmsg only (send and recv are sendto and
+ * recvfrom, which a policy may trap), messages reach stderr with one write, and exits are
+ * _exit: the calls the policy lets through, so that nothing blocks on a sentry that has
+ * not got the listener yet.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* The channel fd, or -1 once this process has closed it (or never had a valid one). */
+static int channel = -1;
+
+/* Sends one record; errors are the caller's to report. Retries on EINTR. */
+static ssize_t send_record(const void *record, size_t len, void *control, size_t control_len,
+			   int flags)
+{
+	struct iovec iov = { .iov_base = (void *)record, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = control_len,
+	};
+	ssize_t n;
+
+	do
+		n = sendmsg(channel, &msg, flags | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/*
+ * Receives one record into BUF. Any fds attached are discarded by the kernel (no control
+ * buffer). Sets *truncated when the record was longer than LEN. Retries on EINTR.
+ */
+static ssize_t recv_record(void *buf, size_t len, int flags, bool *truncated)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	do
+		n = recvmsg(channel, &msg, flags);
+	while (n < 0 && errno == EINTR);
+	*truncated = n > 0 && (msg.msg_flags & MSG_TRUNC);
+	return n;
+}
+
+/*
+ * Reads and drops whatever the sentry queued that we did not read (the `F` record, when
+ * the command line was wrong): closing a socket with unread data makes the peer's next
+ * read fail with ECONNRESET instead of returning our `E` record.
+ */
+static void discard_unread_records(void)
+{
+	char buf[1];
+	bool truncated;
+
+	while (recv_record(buf, sizeof buf, MSG_DONTWAIT, &truncated) > 0)
+		;
+}
+
+/* Sends `E` + MSG (best effort, never blocking) and writes the line on stderr. */
+static void report(const char *msg)
+{
+	char record[1024];
+	char line[1100];
+	int n;
+
+	if (channel >= 0) {
+		discard_unread_records();
+		size_t len = strnlen(msg, sizeof record - 1);
+
+		record[0] = 'E';
+		memcpy(record + 1, msg, len);
+		send_record(record, 1 + len, NULL, 0, MSG_DONTWAIT);
+	}
+	n = snprintf(line, sizeof line, "tsvisor-launcher: %s\n", msg);
+	if (n > (int)sizeof line - 1)
+		n = sizeof line - 1;
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere left to report to. */
+	}
+}
+
+static _Noreturn void vfail(int code, const char *cause, const char *step_fmt, va_list ap)
+{
+	char step[768];
+	char msg[1024];
+
+	vsnprintf(step, sizeof step, step_fmt, ap);
+	snprintf(msg, sizeof msg, "%s: %s", step, cause);
+	report(msg);
+	_exit(code);
+}
+
+/* Reports "<step>: <strerror(errno)>" and exits 125. */
+void fail(const char *step_fmt, ...)
+{
+	const char *cause = strerror(errno);
+	va_list ap;
+
+	va_start(ap, step_fmt);
+	vfail(EXIT_LAUNCHER_FAILED, cause, step_fmt, ap);
+}
+
+/* Reports "<step>: <cause>" and exits 125, for failures that have no errno. */
+void fail_because(const char *cause, const char *step_fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, step_fmt);
+	vfail(EXIT_LAUNCHER_FAILED, cause, step_fmt, ap);
+}
+
+static _Noreturn void fail_with_code(int code, const char *cause, const char *step_fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, step_fmt);
+	vfail(code, cause, step_fmt, ap);
+}
+
+/* Reports "exec `PROG`: <strerror(err)>" and exits 127 (ENOENT) or 126. */
+void fail_exec(const char *prog, int err)
+{
+	fail_with_code(err == ENOENT ? EXIT_EXEC_NOT_FOUND : EXIT_EXEC_FAILED, strerror(err),
+		       "exec `%s`", prog);
+}
+
+/* A warning on stderr only: the sandbox goes on. */
+void warn(const char *fmt, ...)
+{
+	char msg[1024];
+	char line[1100];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	n = snprintf(line, sizeof line, "tsvisor-launcher: warning: %s\n", msg);
+	if (n > (int)sizeof line - 1)
+		n = sizeof line - 1;
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere left to report to. */
+	}
+}
+
+/*
+ * Takes FD as the channel: close-on-exec (so it never reaches the workload's image, and
+ * a successful exec is the sentry's EOF), and checked to be a SOCK_SEQPACKET socket.
+ * Returns false with errno set, leaving no channel to report on.
+ */
+bool channel_adopt(int fd)
+{
+	int type;
+	socklen_t len = sizeof type;
+
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return false;
+	if (type != SOCK_SEQPACKET) {
+		errno = EPROTOTYPE;
+		return false;
+	}
+	channel = fd;
+	return true;
+}
+
+/* Closes this process's copy of the channel; later failures go to stderr only. */
+void channel_close(void)
+{
+	if (channel >= 0)
+		close(channel);
+	channel = -1;
+}
+
+/*
+ * Reads the `F` record: the seccomp program, struct sock_filter[] (8 bytes each). The
+ * sentry queues it before spawning the launcher, so it is read without waiting: a missing
+ * record is a sentry bug, reported at once instead of hanging.
+ */
+void channel_read_filter(struct sock_fprog *prog)
+{
+	static struct sock_filter filter[BPF_MAXINSNS];
+	static unsigned char record[1 + sizeof filter];
+	bool truncated;
+	ssize_t n = recv_record(record, sizeof record, MSG_DONTWAIT, &truncated);
+	size_t len;
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		fail_because("not queued before spawn", "read `F` record");
+	if (n < 0)
+		fail("read `F` record");
+	if (n == 0)
+		fail_because("channel closed", "read `F` record");
+	if (truncated)
+		fail_because("longer than BPF_MAXINSNS instructions", "read `F` record");
+	if (record[0] != 'F')
+		fail_because("unexpected record type", "read `F` record");
+	len = (size_t)n - 1;
+	if (len == 0 || len % sizeof(struct sock_filter) != 0)
+		fail_because("not a whole number of instructions", "read `F` record");
+	memcpy(filter, record + 1, len);
+	prog->len = len / sizeof(struct sock_filter);
+	prog->filter = filter;
+}
+
+/*
+ * Sends `R` + PID (4 bytes, little-endian, as seen in the sandbox's pid namespace) with
+ * [LISTENER, ROOTFD, PROCFD] attached as SCM_RIGHTS.
+ */
+void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd)
+{
+	const int fds[3] = { listener, rootfd, procfd };
+	uint32_t upid = (uint32_t)pid;
+	unsigned char record[5] = { 'R', upid & 0xff, (upid >> 8) & 0xff, (upid >> 16) & 0xff,
+				    (upid >> 24) & 0xff };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof fds)];
+	} control;
+	struct msghdr msg = { .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+	struct cmsghdr *cmsg;
+
+	memset(&control, 0, sizeof control);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
+	if (send_record(record, sizeof record, control.buf, sizeof control.buf, 0) < 0)
+		fail("send `R` record");
+}
+
+/* Blocks until the sentry sends `G`. EOF (the sentry gave up on us) fails. */
+void channel_wait_go(void)
+{
+	unsigned char record[64];
+	bool truncated;
+	ssize_t n = recv_record(record, sizeof record, 0, &truncated);
+
+	if (n < 0)
+		fail("read `G` record");
+	if (n == 0)
+		fail_because("channel closed by the sentry", "read `G` record");
+	if (record[0] != 'G')
+		fail_because("unexpected record type", "read `G` record");
+}

@@ -1,0 +1,207 @@
+/*
+ * The host-side wall, one step per function: parent-death signals, namespaces, hostname,
+ * loopback, capabilities, no_new_privs and the seccomp filter. Each step either succeeds
+ * or fails the launcher (see fail() in channel.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/*
+ * PR_SET_PDEATHSIG(SIGKILL): this process dies with its parent. The parent may have died
+ * before the call, so check that it is still the one we were started by.
+ */
+void die_with_parent(pid_t expected_parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("prctl `PR_SET_PDEATHSIG`");
+	if (getppid() != expected_parent)
+		fail_because("parent already exited", "prctl `PR_SET_PDEATHSIG`");
+}
+
+/*
+ * The same for init, whose parent (the launcher) lives outside init's pid namespace, so
+ * getppid() is 0 whoever the parent is: the launcher's pidfd tells whether it still runs.
+ */
+void die_with_launcher(int launcher_pidfd)
+{
+	struct pollfd pfd = { .fd = launcher_pidfd, .events = POLLIN };
+	int ready;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("prctl `PR_SET_PDEATHSIG`");
+	/* A pidfd polls readable once its process has exited. */
+	ready = poll(&pfd, 1, 0 /* timeout: none */);
+	if (ready < 0)
+		fail("poll launcher pidfd");
+	if (ready > 0)
+		fail_because("launcher already exited", "prctl `PR_SET_PDEATHSIG`");
+	close(launcher_pidfd);
+}
+
+/* Closes every fd above stderr except KEEP (the channel): nothing else may leak inside. */
+void close_inherited_fds(int keep)
+{
+	const unsigned int first = STDERR_FILENO + 1;
+
+	if (keep < (int)first) {
+		if (close_range(first, ~0U, 0 /* flags */) < 0)
+			fail("close inherited fds");
+		return;
+	}
+	if (keep > (int)first && close_range(first, keep - 1, 0 /* flags */) < 0)
+		fail("close inherited fds");
+	if (keep < INT_MAX && close_range(keep + 1, ~0U, 0 /* flags */) < 0)
+		fail("close inherited fds");
+}
+
+/* New mount, pid, ipc and uts namespaces, and a network namespace for `--net none`. */
+void unshare_namespaces(bool net_none)
+{
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+
+	if (net_none)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags) < 0)
+		fail("unshare");
+}
+
+void set_hostname(const char *name)
+{
+	if (sethostname(name, strlen(name)) < 0)
+		fail("sethostname `%s`", name);
+}
+
+/* A new network namespace starts with `lo` down; bring it up (IFF_UP | IFF_RUNNING). */
+void bring_up_loopback(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fail("bring up `lo`: socket");
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	ifr.ifr_flags = IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		fail("bring up `lo`");
+	close(fd);
+}
+
+/* The highest capability number the running kernel knows. */
+static int last_cap(void)
+{
+	char buf[16] = { 0 };
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		fail("read `/proc/sys/kernel/cap_last_cap`");
+	n = read(fd, buf, sizeof buf - 1);
+	if (n <= 0)
+		fail("read `/proc/sys/kernel/cap_last_cap`");
+	close(fd);
+	return atoi(buf);
+}
+
+/* Empties the bounding set, so that no later execve can gain a capability back. */
+static void drop_bounding_set(void)
+{
+	int last = last_cap();
+
+	for (int cap = 0; cap <= last; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			fail("prctl `PR_CAPBSET_DROP` %d", cap);
+}
+
+static void clear_ambient_set(void)
+{
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		fail("prctl `PR_CAP_AMBIENT_CLEAR_ALL`");
+}
+
+/* Effective, permitted and inheritable sets all zero. */
+static void clear_capability_sets(void)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0, /* this thread */
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capset, &header, data) < 0)
+		fail("capset");
+}
+
+/* Drops every capability: bounding, ambient, then effective/permitted/inheritable. */
+void drop_capabilities(void)
+{
+	drop_bounding_set();
+	clear_ambient_set();
+	clear_capability_sets();
+}
+
+void set_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("prctl `PR_SET_NO_NEW_PRIVS`");
+}
+
+/* The sandbox root after pivot_root, for the sentry to resolve paths beneath. */
+int open_sandbox_root(void)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("open `/`");
+	return fd;
+}
+
+/* The sandbox's own procfs; checked to be one, as the sentry will trust what it reads. */
+int open_sandbox_proc(void)
+{
+	struct statfs st;
+	int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("open `/proc`");
+	if (fstatfs(fd, &st) < 0)
+		fail("statfs `/proc`");
+	if (st.f_type != PROC_SUPER_MAGIC)
+		fail_because("not a procfs", "open `/proc`");
+	return fd;
+}
+
+/*
+ * Installs PROG with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns the listener fd
+ * (close-on-exec). Needs no_new_privs, as every capability is gone by now.
+ */
+int install_filter(const struct sock_fprog *prog)
+{
+	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			 prog);
+
+	if (fd < 0)
+		fail("seccomp `SECCOMP_SET_MODE_FILTER`");
+	return fd;
+}

@@ -1,0 +1,74 @@
+/*
+ * tsvisor-launcher: shared declarations. See README.md beside this file for the command
+ * line, the process shape (launcher -> init -> workload) and the channel protocol.
+ *
+ * Error convention (like Firecracker's jailer): every step is one function that either
+ * succeeds or calls fail(), which reports "<step>: <cause>" as an `E` record on the
+ * channel and on stderr, then exits EXIT_LAUNCHER_FAILED. Nothing fails open.
+ */
+#ifndef TSVISOR_LAUNCHER_H
+#define TSVISOR_LAUNCHER_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Exit codes (README "Channel protocol", point 4). */
+#define EXIT_LAUNCHER_FAILED 125 /* any failure before exec */
+#define EXIT_EXEC_FAILED 126     /* execvp failed, not ENOENT */
+#define EXIT_EXEC_NOT_FOUND 127  /* execvp failed with ENOENT */
+#define EXIT_SIGTERM 143         /* the launcher got SIGTERM: 128 + SIGTERM */
+
+/* One `--mount SRC:DST[:ro]`. */
+struct bind_mount {
+	const char *src; /* host path */
+	const char *dst; /* path inside the sandbox */
+	bool ro;
+};
+
+/* The parsed command line; strings point into argv (or into one copy per --mount). */
+struct options {
+	const char *staging;  /* --staging DIR, required */
+	const char *rootfs;   /* --rootfs DIR, NULL: the host's mounts */
+	const char *hostname; /* --hostname NAME */
+	const char *cwd;      /* --cwd DIR */
+	bool net_none;        /* --net none (default) or host */
+	int channel;          /* --channel FD */
+	struct bind_mount *mounts;
+	size_t n_mounts;
+	char **argv; /* PROG ARGS..., NULL-terminated */
+};
+
+/* options.c */
+const char *parse_options(int argc, char **argv, struct options *opts);
+
+/* channel.c: the AF_UNIX SOCK_SEQPACKET channel to the sentry, and error reporting. */
+bool channel_adopt(int fd);
+void channel_close(void);
+void channel_read_filter(struct sock_fprog *prog);
+void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd);
+void channel_wait_go(void);
+_Noreturn void fail(const char *step_fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fail_because(const char *cause, const char *step_fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+_Noreturn void fail_exec(const char *prog, int err);
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* rootfs.c: everything init mounts, up to pivot_root and chdir(--cwd). */
+void build_rootfs(const struct options *opts);
+
+/* confine.c: the host-side wall, one step per function. */
+void die_with_parent(pid_t expected_parent);
+void die_with_launcher(int launcher_pidfd);
+void close_inherited_fds(int keep);
+void unshare_namespaces(bool net_none);
+void set_hostname(const char *name);
+void bring_up_loopback(void);
+void drop_capabilities(void);
+void set_no_new_privs(void);
+int open_sandbox_root(void);
+int open_sandbox_proc(void);
+int install_filter(const struct sock_fprog *prog);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * tsvisor-launcher: builds the sandbox's host-side wall and execs the workload.
+ * The command line, process shape, mounts and channel protocol are in README.md:
+ *
+ *   launcher (host pid ns)  read `F`, unshare, fork init, exit with init's code
+ *     └─ init (pid 1)       mounts, pivot_root, hostname, loopback; fork the workload,
+ *                           forward signals to it, reap every child, exit with its code
+ *          └─ workload      caps dropped, no_new_privs, seccomp filter, send `R`,
+ *             (pid 2)       wait for `G`, execvp(PROG)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* Signals init passes on to the workload. */
+static const int forwarded_signals[] = { SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
+					 SIGUSR1, SIGUSR2, SIGWINCH };
+
+/* The launcher's child (init), for its SIGTERM handler; 0 until forked. */
+static volatile pid_t init_pid;
+
+/* A wait status as a shell would report it: the exit code, or 128 + the signal. */
+static int exit_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Every signal back to its default action and none blocked: undoes our parents' setup. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL); /* libc refuses its own (32, 33): harmless */
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		fail("reset signal mask");
+}
+
+/* ---- workload (pid 2) ---- */
+
+static _Noreturn void run_workload(const struct options *opts, const struct sock_fprog *prog)
+{
+	int listener, rootfd, procfd;
+	pid_t pid;
+
+	die_with_parent(1 /* init */);
+	reset_signals();
+	drop_capabilities();
+	set_no_new_privs();
+	rootfd = open_sandbox_root();
+	procfd = open_sandbox_proc();
+	pid = getpid(); /* before the filter: the policy may trap getpid */
+	/*
+	 * From here on every syscall goes through the filter, and a trapped one would wait for
+	 * a sentry that has no listener yet: only sendmsg, recvmsg, close, write and exit
+	 * until `G`. execve is trapped and answered by the sentry.
+	 */
+	listener = install_filter(prog);
+	channel_send_ready(pid, listener, rootfd, procfd);
+	close(listener);
+	close(rootfd);
+	close(procfd);
+	channel_wait_go();
+	/* The channel is close-on-exec: it closes on success and reports a failure. */
+	execvp(opts->argv[0], opts->argv);
+	fail_exec(opts->argv[0], errno);
+}
+
+/* ---- init (pid 1 of the sandbox) ---- */
+
+/*
+ * Blocks the forwarded signals and SIGCHLD, so init takes them with sigwaitinfo. Blocked,
+ * they are also queued: a pid namespace's init would drop default-action signals sent
+ * from inside its namespace.
+ */
+static void block_init_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof forwarded_signals / sizeof *forwarded_signals; i++)
+		sigaddset(set, forwarded_signals[i]);
+	sigaddset(set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+		fail("block signals");
+}
+
+/*
+ * Forwards signals to WORKLOAD and reaps every child (orphans are reparented to init)
+ * until WORKLOAD exits; returns its exit code. Init exiting then kills whatever is left
+ * in the pid namespace.
+ */
+static int supervise(pid_t workload, const sigset_t *set)
+{
+	for (;;) {
+		int status, sig = sigwaitinfo(set, NULL);
+		pid_t pid;
+
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("sigwaitinfo");
+		}
+		if (sig != SIGCHLD) {
+			kill(workload, sig);
+			continue;
+		}
+		/* One SIGCHLD may stand for several exits. */
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == workload)
+				return exit_code(status);
+	}
+}
+
+static _Noreturn void run_init(const struct options *opts, const struct sock_fprog *prog,
+			       int launcher_pidfd)
+{
+	sigset_t set;
+	pid_t workload;
+
+	reset_signals();
+	die_with_launcher(launcher_pidfd);
+	build_rootfs(opts);
+	set_hostname(opts->hostname);
+	if (opts->net_none)
+		bring_up_loopback();
+	block_init_signals(&set);
+	workload = fork();
+	if (workload < 0)
+		fail("fork workload");
+	if (workload == 0)
+		run_workload(opts, prog);
+	/* The workload owns the channel now: `R`, `G`, and an exec failure. */
+	channel_close();
+	_exit(supervise(workload, &set));
+}
+
+/* ---- launcher (in the sentry's pid namespace) ---- */
+
+/* SIGTERM: take the sandbox down at once (init's death kills its pid namespace). */
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	if (init_pid > 0)
+		kill(init_pid, SIGKILL);
+	_exit(EXIT_SIGTERM);
+}
+
+/* SIGINT and SIGQUIT are the sentry's to decide on; SIGTERM kills the sandbox. */
+static void handle_launcher_signals(void)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	struct sigaction term = { .sa_handler = on_sigterm };
+
+	if (sigaction(SIGINT, &ignore, NULL) < 0 || sigaction(SIGQUIT, &ignore, NULL) < 0 ||
+	    sigaction(SIGTERM, &term, NULL) < 0)
+		fail("install signal handlers");
+}
+
+static int wait_for(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("wait for init");
+	return status;
+}
+
+static _Noreturn void run_launcher(const struct options *opts, const struct sock_fprog *prog)
+{
+	/* Init is outside our pid namespace's view of us: it watches this pidfd instead. */
+	int pidfd = pidfd_open(getpid(), 0 /* flags */);
+	pid_t pid;
+
+	if (pidfd < 0)
+		fail("pidfd_open");
+	handle_launcher_signals();
+	pid = fork();
+	if (pid < 0)
+		fail("fork init");
+	if (pid == 0)
+		run_init(opts, prog, pidfd);
+	init_pid = pid;
+	close(pidfd);
+	channel_close();
+	exit(exit_code(wait_for(pid)));
+}
+
+int main(int argc, char **argv)
+{
+	pid_t sentry = getppid();
+	struct options opts;
+	struct sock_fprog prog;
+	const char *error;
+
+	die_with_parent(sentry);
+	error = parse_options(argc, argv, &opts);
+	if (error) {
+		channel_adopt(opts.channel); /* best effort: report where we can */
+		fail_because(error, "options");
+	}
+	if (!channel_adopt(opts.channel))
+		fail("channel fd `%d`", opts.channel);
+	close_inherited_fds(opts.channel);
+	channel_read_filter(&prog);
+	unshare_namespaces(opts.net_none);
+	run_launcher(&opts, &prog);
+}

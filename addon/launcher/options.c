@@ -1,0 +1,140 @@
+/*
+ * The command line (README.md, first block):
+ *
+ *   tsvisor-launcher --staging DIR [--rootfs DIR] [--mount SRC:DST[:ro]]... [--net none|host]
+ *                    [--hostname NAME] [--cwd DIR] [--channel FD] -- PROG [ARGS...]
+ *
+ * Only the syntax is checked here; paths are checked by the steps that use them.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launcher.h"
+
+#define DEFAULT_CHANNEL_FD 3
+#define DEFAULT_HOSTNAME "tsvisor"
+
+static char error[512];
+
+__attribute__((format(printf, 1, 2))) static const char *set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(error, sizeof error, fmt, ap);
+	va_end(ap);
+	return error;
+}
+
+/* Parses SRC:DST[:ro|:rw] (both absolute) into *M; the string is copied. */
+static bool parse_mount(const char *arg, struct bind_mount *m)
+{
+	char *copy = strdup(arg);
+	char *src, *dst, *mode, *rest;
+
+	if (!copy)
+		return false;
+	src = strtok_r(copy, ":", &rest);
+	dst = strtok_r(NULL, ":", &rest);
+	mode = strtok_r(NULL, ":", &rest);
+	if (!src || !dst || src[0] != '/' || dst[0] != '/' || strtok_r(NULL, ":", &rest))
+		return false;
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+		return false;
+	m->src = src;
+	m->dst = dst;
+	m->ro = mode && strcmp(mode, "ro") == 0;
+	return true;
+}
+
+static bool parse_fd(const char *arg, int *fd)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 0 || v > INT_MAX)
+		return false;
+	*fd = (int)v;
+	return true;
+}
+
+/*
+ * Fills *OPTS from ARGV. Returns NULL, or a message naming what is wrong; OPTS->channel
+ * is then still the best guess of where to report it.
+ */
+const char *parse_options(int argc, char **argv, struct options *opts)
+{
+	static const struct option longopts[] = {
+		{ "staging", required_argument, NULL, 's' },
+		{ "rootfs", required_argument, NULL, 'r' },
+		{ "mount", required_argument, NULL, 'm' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "hostname", required_argument, NULL, 'h' },
+		{ "cwd", required_argument, NULL, 'c' },
+		{ "channel", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*opts = (struct options){
+		.hostname = DEFAULT_HOSTNAME,
+		.cwd = "/",
+		.net_none = true,
+		.channel = DEFAULT_CHANNEL_FD,
+		.mounts = calloc(argc, sizeof(struct bind_mount)),
+	};
+	if (!opts->mounts)
+		return "out of memory";
+	opterr = 0;
+	/* "+": stop at the first non-option, so PROG's own flags are left alone; ":": report a
+	 * missing value as ':'. */
+	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			opts->staging = optarg;
+			break;
+		case 'r':
+			opts->rootfs = optarg;
+			break;
+		case 'm':
+			if (!parse_mount(optarg, &opts->mounts[opts->n_mounts]))
+				return set_error("`--mount %s`: want SRC:DST[:ro], absolute paths",
+						 optarg);
+			opts->n_mounts++;
+			break;
+		case 'n':
+			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
+				return set_error("`--net %s`: want `none` or `host`", optarg);
+			opts->net_none = strcmp(optarg, "none") == 0;
+			break;
+		case 'h':
+			opts->hostname = optarg;
+			break;
+		case 'c':
+			opts->cwd = optarg;
+			break;
+		case 'C':
+			if (!parse_fd(optarg, &opts->channel))
+				return set_error("`--channel %s`: not a file descriptor", optarg);
+			break;
+		case ':':
+			return set_error("`%s` needs a value", argv[optind - 1]);
+		default:
+			return set_error("unknown option `%s`", argv[optind - 1]);
+		}
+	}
+	if (!opts->staging)
+		return "`--staging DIR` is required";
+	if (opts->staging[0] != '/' || strcmp(opts->staging, "/") == 0)
+		return set_error("`--staging %s`: want an absolute path other than `/`",
+				 opts->staging);
+	if (optind >= argc)
+		return "no program after `--`";
+	opts->argv = argv + optind;
+	return NULL;
+}

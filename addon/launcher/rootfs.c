@@ -1,0 +1,618 @@
+/*
+ * The sandbox's root, assembled by init in its private mount namespace (README "Mounts
+ * built by init"), then entered with pivot_root:
+ *
+ *   STAGING (tmpfs, 0700)
+ *   ├── root/      the new root: an overlay per host mount (or one for --rootfs)
+ *   ├── upper/N    overlay upper directory of layer N
+ *   └── work/N     overlay work directory of layer N
+ *
+ * A host mount that overlayfs refuses is bound read-only instead; one that cannot even be
+ * bound is skipped with a warning (the root itself is never skipped). Writes to the
+ * overlays land in the staging tmpfs and vanish with the mount namespace.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* One host mount to carry into the sandbox. */
+struct host_mount {
+	char *path;          /* mount point, unescaped */
+	unsigned long flags; /* MS_NOEXEC if the host mount has it, else 0 */
+};
+
+struct host_mounts {
+	struct host_mount *items;
+	size_t len;
+};
+
+/* Filesystems that are not content: the sandbox gets its own /proc, /sys and /dev. */
+static const char *const pseudo_fs_types[] = {
+	"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
+	"tracefs", "bpf", "mqueue", "fusectl", "configfs", "binfmt_misc", "autofs", "hugetlbfs",
+	"pstore", "nsfs", "efivarfs", "selinuxfs",
+};
+
+/* Devices bound from the host's /dev (README "/dev"). */
+static const char *const host_devices[] = {
+	"/null", "/zero", "/full", "/random", "/urandom", "/tty",
+};
+
+/* Symlinks in the sandbox's /dev: name, target. */
+static const char *const dev_symlinks[][2] = {
+	{ "/ptmx", "pts/ptmx" },
+	{ "/fd", "/proc/self/fd" },
+	{ "/stdin", "/proc/self/fd/0" },
+	{ "/stdout", "/proc/self/fd/1" },
+	{ "/stderr", "/proc/self/fd/2" },
+};
+
+/* ---- small helpers (return -1 with errno set; the caller names the step) ---- */
+
+/* PATH equals DIR or lies beneath it. */
+static bool is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool is_pseudo_fs(const char *type)
+{
+	for (size_t i = 0; i < sizeof pseudo_fs_types / sizeof *pseudo_fs_types; i++)
+		if (strcmp(type, pseudo_fs_types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the comma-separated OPTIONS contain NAME. */
+static bool has_option(const char *options, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = options; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Undoes mountinfo's octal escapes (`\040` for a space, `\134` for a backslash). */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * Copies PATH to OUT (of size 2 * PATH_MAX) with a backslash before `\`, `,` and `:`, as
+ * overlayfs wants in the paths of its options.
+ */
+static void escape_overlay_path(char *out, const char *path)
+{
+	for (; *path; path++) {
+		if (strchr("\\,:", *path))
+			*out++ = '\\';
+		*out++ = *path;
+	}
+	*out = '\0';
+}
+
+/* snprintf into a PATH_MAX buffer, failing the step on truncation. */
+static void join_path(char *out, const char *a, const char *b)
+{
+	if (snprintf(out, PATH_MAX, "%s%s", a, b) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		fail("path `%s%s`", a, b);
+	}
+}
+
+static int make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* NAME in DIRFD as an empty regular file, to bind a file onto. */
+static int make_empty_file_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Binds SRC (with its submounts if RECURSIVE) onto TARGET, resolved against TARGET_FD (or
+ * TARGET_FD itself when TARGET is ""). The attributes ATTRS (MOUNT_ATTR_*) are set on the
+ * detached copy before it is attached, so it is never visible without them.
+ */
+static int bind_tree(const char *src, int target_fd, const char *target, unsigned int attrs,
+		     bool recursive)
+{
+	unsigned int rec = recursive ? AT_RECURSIVE : 0;
+	struct mount_attr attr = { .attr_set = attrs };
+	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	int err;
+
+	if (tree < 0)
+		return -1;
+	if (attrs && mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+		goto fail;
+	if (move_mount(tree, "", target_fd, target,
+		       MOVE_MOUNT_F_EMPTY_PATH | (*target ? 0 : MOVE_MOUNT_T_EMPTY_PATH)) < 0)
+		goto fail;
+	close(tree);
+	return 0;
+fail:
+	err = errno;
+	close(tree);
+	errno = err;
+	return -1;
+}
+
+/*
+ * Mounts an overlay of LOWER at TARGET with upper/N and work/N from STAGING. nosuid and
+ * nodev always (device nodes are only those bound in /dev), plus FLAGS.
+ */
+static int mount_overlay(const char *staging, const char *lower, const char *target, size_t n,
+			 unsigned long flags)
+{
+	char upper[PATH_MAX], work[PATH_MAX];
+	char lower_esc[2 * PATH_MAX], upper_esc[2 * PATH_MAX], work_esc[2 * PATH_MAX];
+	char data[6 * PATH_MAX + 64];
+
+	if (strlen(lower) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(upper, sizeof upper, "%s/upper/%zu", staging, n);
+	snprintf(work, sizeof work, "%s/work/%zu", staging, n);
+	if (make_dir(upper, 0755) < 0 || make_dir(work, 0700) < 0)
+		return -1;
+	escape_overlay_path(lower_esc, lower);
+	escape_overlay_path(upper_esc, upper);
+	escape_overlay_path(work_esc, work);
+	snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower_esc, upper_esc,
+		 work_esc);
+	return mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV | flags, data);
+}
+
+/* A read-only bind of SRC at TARGET, the fallback when overlayfs refuses SRC. */
+static int bind_read_only(const char *src, const char *target)
+{
+	return bind_tree(src, AT_FDCWD, target,
+			 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+}
+
+/* ---- steps ---- */
+
+/* Nothing mounted from here on may propagate back to the host. */
+static void make_mounts_private(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail("make `/` private");
+}
+
+/* The staging dir, canonical (so that host mounts beneath it are recognised). */
+static char *resolve_staging(const char *dir)
+{
+	struct stat st;
+	char *path = realpath(dir, NULL);
+
+	if (!path)
+		fail("staging `%s`", dir);
+	if (stat(path, &st) < 0)
+		fail("staging `%s`", dir);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		fail("staging `%s`", dir);
+	}
+	if (strcmp(path, "/") == 0)
+		fail_because("must not be `/`", "staging `%s`", dir);
+	return path;
+}
+
+static int compare_mounts(const void *a, const void *b)
+{
+	return strcmp(((const struct host_mount *)a)->path, ((const struct host_mount *)b)->path);
+}
+
+/*
+ * Parses one mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] -
+ * FSTYPE SOURCE SUPEROPTIONS". Returns false for a line it cannot read.
+ */
+static bool parse_mountinfo_line(char *line, char **point, char **options, char **fstype)
+{
+	char *save, *field = strtok_r(line, " \n", &save);
+
+	for (int i = 1; field && i < 5; i++)
+		field = strtok_r(NULL, " \n", &save);
+	*point = field;
+	*options = strtok_r(NULL, " \n", &save);
+	do
+		field = strtok_r(NULL, " \n", &save);
+	while (field && strcmp(field, "-") != 0);
+	*fstype = strtok_r(NULL, " \n", &save);
+	return *point && *options && *fstype;
+}
+
+/*
+ * The host mounts to carry into the sandbox, sorted by mount point so that parents come
+ * before children, without /proc, /sys, /dev, the staging dir or pseudo filesystems.
+ * Read before the staging tmpfs is mounted (the staging dir may sit on `/`).
+ */
+static struct host_mounts read_host_mounts(const char *staging)
+{
+	struct host_mounts list = { 0 };
+	size_t cap = 0, cap_len = 0;
+	char *line = NULL, *point, *options, *fstype;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		fail("read `/proc/self/mountinfo`");
+	while (getline(&line, &cap_len, f) > 0) {
+		if (!parse_mountinfo_line(line, &point, &options, &fstype))
+			continue;
+		unescape_octal(point);
+		if (is_under(point, "/proc") || is_under(point, "/sys") || is_under(point, "/dev") ||
+		    is_under(point, staging) || is_pseudo_fs(fstype))
+			continue;
+		if (list.len == cap) {
+			cap = cap ? 2 * cap : 32;
+			list.items = realloc(list.items, cap * sizeof *list.items);
+			if (!list.items)
+				fail("read `/proc/self/mountinfo`");
+		}
+		list.items[list.len].path = strdup(point);
+		list.items[list.len].flags = has_option(options, "noexec") ? MS_NOEXEC : 0;
+		if (!list.items[list.len].path)
+			fail("read `/proc/self/mountinfo`");
+		list.len++;
+	}
+	if (ferror(f))
+		fail("read `/proc/self/mountinfo`");
+	free(line);
+	fclose(f);
+	qsort(list.items, list.len, sizeof *list.items, compare_mounts);
+	if (list.len == 0 || strcmp(list.items[0].path, "/") != 0)
+		fail_because("no mount at `/`", "read `/proc/self/mountinfo`");
+	return list;
+}
+
+/* The staging tmpfs (mode 0700) with root/, upper/ and work/. */
+static void mount_staging(const char *staging)
+{
+	static const char *const dirs[] = { "/root", "/upper", "/work" };
+	char path[PATH_MAX];
+
+	if (mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+		fail("mount staging tmpfs on `%s`", staging);
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		join_path(path, staging, dirs[i]);
+		if (make_dir(path, 0755) < 0)
+			fail("mkdir `%s`", path);
+	}
+}
+
+/*
+ * Each host mount as an overlay at the same place in the new root; a read-only bind if
+ * overlayfs refuses it; skipped with a warning if even that fails (except `/`). Stacked
+ * mounts on one mount point appear once: the topmost is the one a path reaches.
+ */
+static void mount_host_mounts(const char *staging, const char *root,
+			      const struct host_mounts *mounts)
+{
+	char target[PATH_MAX];
+
+	for (size_t i = 0; i < mounts->len; i++) {
+		const struct host_mount *m = &mounts->items[i];
+
+		if (i > 0 && strcmp(m->path, mounts->items[i - 1].path) == 0)
+			continue;
+		join_path(target, root, m->path);
+		if (mount_overlay(staging, m->path, target, i, m->flags) == 0)
+			continue;
+		if (bind_read_only(m->path, target) == 0)
+			continue;
+		if (strcmp(m->path, "/") == 0)
+			fail("mount `/`");
+		warn("host mount `%s` left out of the sandbox: %s", m->path, strerror(errno));
+	}
+}
+
+/* `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it). */
+static void mount_rootfs(const char *staging, const char *root, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		fail("rootfs `%s`", dir);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		fail("rootfs `%s`", dir);
+	}
+	if (mount_overlay(staging, dir, root, 0, 0) == 0)
+		return;
+	if (bind_read_only(dir, root) < 0)
+		fail("rootfs `%s`", dir);
+}
+
+/*
+ * ROOT/NAME as a directory to mount on: created if missing, refused if it is anything
+ * else (a symlink there would send the mount elsewhere).
+ */
+static void make_mount_point(const char *root, const char *name, char *path)
+{
+	struct stat st;
+
+	join_path(path, root, name);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			fail("mount point `%s`", name);
+		}
+		return;
+	}
+	if (errno != ENOENT || mkdir(path, 0755) < 0)
+		fail("mkdir `%s`", name);
+}
+
+/* A fresh procfs: init is pid 1 of the new pid namespace, so it shows only the sandbox. */
+static void mount_proc(const char *root)
+{
+	char path[PATH_MAX];
+
+	make_mount_point(root, "/proc", path);
+	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		fail("mount `/proc`");
+}
+
+/* An empty read-only tmpfs: the sentry serves what programs probe in /sys. */
+static void mount_sys(const char *root)
+{
+	char path[PATH_MAX];
+
+	make_mount_point(root, "/sys", path);
+	if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0555") < 0)
+		fail("mount `/sys`");
+}
+
+/* Each host device node bound onto an empty file of the same name. */
+static void bind_host_devices(const char *dev)
+{
+	char host[PATH_MAX], target[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof host_devices / sizeof *host_devices; i++) {
+		join_path(host, "/dev", host_devices[i]);
+		join_path(target, dev, host_devices[i]);
+		if (make_empty_file_at(AT_FDCWD, target) < 0)
+			fail("create `%s`", host);
+		if (bind_tree(host, AT_FDCWD, target, 0, false) < 0)
+			fail("bind `%s`", host);
+	}
+}
+
+/* A devpts instance of our own; gid=5 (tty) where the kernel accepts it. */
+static void mount_devpts(const char *dev)
+{
+	char path[PATH_MAX];
+	const unsigned long flags = MS_NOSUID | MS_NOEXEC;
+
+	join_path(path, dev, "/pts");
+	if (make_dir(path, 0755) < 0)
+		fail("mkdir `/dev/pts`");
+	if (mount("devpts", path, "devpts", flags, "newinstance,ptmxmode=0666,mode=0620,gid=5") <
+		    0 &&
+	    mount("devpts", path, "devpts", flags, "newinstance,ptmxmode=0666,mode=0620") < 0)
+		fail("mount `/dev/pts`");
+}
+
+static void mount_dev_shm(const char *dev)
+{
+	char path[PATH_MAX];
+
+	join_path(path, dev, "/shm");
+	if (make_dir(path, 01777) < 0)
+		fail("mkdir `/dev/shm`");
+	if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777") < 0)
+		fail("mount `/dev/shm`");
+}
+
+static void make_dev_symlinks(const char *dev)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof dev_symlinks / sizeof *dev_symlinks; i++) {
+		join_path(path, dev, dev_symlinks[i][0]);
+		if (symlink(dev_symlinks[i][1], path) < 0)
+			fail("symlink `/dev%s`", dev_symlinks[i][0]);
+	}
+}
+
+/*
+ * /dev: a tmpfs holding only the host's null, zero, full, random, urandom and tty (bind
+ * mounts, so the tmpfs itself can be nodev), pts, shm, and the usual symlinks.
+ */
+static void mount_dev(const char *root)
+{
+	char dev[PATH_MAX];
+
+	make_mount_point(root, "/dev", dev);
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
+		fail("mount `/dev`");
+	bind_host_devices(dev);
+	mount_devpts(dev);
+	mount_dev_shm(dev);
+	make_dev_symlinks(dev);
+}
+
+static int openat_in_root(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/*
+ * Opens DST as the sandbox will see it (symlinks resolved inside ROOTFD, never out of
+ * it), creating what is missing: directories, and the last component as a directory or
+ * (unless IS_DIR) an empty file.
+ */
+static int open_bind_target(int rootfd, const char *dst, bool is_dir)
+{
+	char prefix[PATH_MAX];
+	int parent = dup(rootfd);
+
+	if (strlen(dst) >= sizeof prefix) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (parent < 0)
+		return -1;
+	for (const char *p = dst; *p;) {
+		const char *end = p + strcspn(p, "/");
+		int fd;
+
+		if (end == p) { /* an empty component: `//` or a leading `/` */
+			p++;
+			continue;
+		}
+		snprintf(prefix, sizeof prefix, "%.*s", (int)(end - dst), dst);
+		fd = openat_in_root(rootfd, prefix);
+		if (fd < 0 && errno == ENOENT) {
+			char name[NAME_MAX + 1];
+			bool last = *end == '\0' || end[strspn(end, "/")] == '\0';
+			int made;
+
+			if (end - p > NAME_MAX) {
+				errno = ENAMETOOLONG;
+				goto fail;
+			}
+			snprintf(name, sizeof name, "%.*s", (int)(end - p), p);
+			made = last && !is_dir ? make_empty_file_at(parent, name)
+					       : mkdirat(parent, name, 0755);
+			if (made < 0)
+				goto fail;
+			fd = openat_in_root(rootfd, prefix);
+		}
+		if (fd < 0)
+			goto fail;
+		close(parent);
+		parent = fd;
+		p = end;
+	}
+	return parent;
+fail:
+	{
+		int err = errno;
+		close(parent);
+		errno = err;
+	}
+	return -1;
+}
+
+/* `--mount SRC:DST[:ro]`: SRC with its submounts, read-only (all of it) with `:ro`. */
+static void mount_binds(const char *root, const struct options *opts)
+{
+	int rootfd;
+
+	if (opts->n_mounts == 0)
+		return;
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		fail("open new root");
+	for (size_t i = 0; i < opts->n_mounts; i++) {
+		const struct bind_mount *m = &opts->mounts[i];
+		struct stat st;
+		int target;
+
+		if (stat(m->src, &st) < 0)
+			fail("bind `%s`", m->src);
+		target = open_bind_target(rootfd, m->dst, S_ISDIR(st.st_mode));
+		if (target < 0)
+			fail("bind target `%s`", m->dst);
+		if (bind_tree(m->src, target, "", m->ro ? MOUNT_ATTR_RDONLY : 0, true) < 0)
+			fail("bind `%s` on `%s`", m->src, m->dst);
+		close(target);
+	}
+	close(rootfd);
+}
+
+/*
+ * pivot_root(".", ".") stacks the old root on the new one; detaching it leaves the new
+ * root alone, without needing a directory to put the old one in.
+ */
+static void pivot_into(const char *root)
+{
+	if (chdir(root) < 0)
+		fail("chdir `%s`", root);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail("pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		fail("detach the old root");
+	if (chdir("/") < 0)
+		fail("chdir `/`");
+}
+
+static void enter_cwd(const char *cwd)
+{
+	if (chdir(cwd) < 0)
+		fail("chdir `%s`", cwd);
+}
+
+void build_rootfs(const struct options *opts)
+{
+	struct host_mounts host = { 0 };
+	char root[PATH_MAX];
+	char *staging;
+
+	make_mounts_private();
+	staging = resolve_staging(opts->staging);
+	if (!opts->rootfs)
+		host = read_host_mounts(staging);
+	mount_staging(staging);
+	join_path(root, staging, "/root");
+	if (opts->rootfs)
+		mount_rootfs(staging, root, opts->rootfs);
+	else
+		mount_host_mounts(staging, root, &host);
+	mount_proc(root);
+	mount_sys(root);
+	mount_dev(root);
+	mount_binds(root, opts);
+	pivot_into(root);
+	enter_cwd(opts->cwd);
+}

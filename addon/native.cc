@@ -1,0 +1,66 @@
+// Module registration: every export of the addon, by the name src/native.ts declares.
+// NODE_API_MODULE is context-aware, so the addon loads in worker_threads too; the
+// functions keep no global mutable state.
+#include "common.h"
+
+namespace tsv {
+namespace {
+
+struct Entry {
+  const char* name;
+  Export fn;
+};
+
+const Entry kExports[] = {
+    // io.cc: fds, messages, readiness, memfds
+    {"socketpair", Socketpair},
+    {"setCloexec", SetCloexec},
+    {"close", Close},
+    {"recvMsg", RecvMsg},
+    {"sendMsg", SendMsg},
+    {"watchReadable", WatchReadable},
+    {"write", Write},
+    {"memfdCreate", MemfdCreate},
+    {"memfdSnapshot", MemfdSnapshot},
+    // notify.cc: seccomp user notification
+    {"notifSetSyncWakeup", NotifSetSyncWakeup},
+    {"notifRecv", NotifRecv},
+    {"notifRespond", NotifRespond},
+    {"notifAddFdSend", NotifAddFdSend},
+    {"notifIdValid", NotifIdValid},
+    // memory.cc: tracee memory
+    {"readMem", ReadMem},
+    {"readString", ReadString},
+    {"writeMem", WriteMem},
+    // fileops.cc: host file operations, pidfds, thread credentials
+    {"openat2", Openat2},
+    {"fstatat", Fstatat},
+    {"statx", Statx},
+    {"readlinkat", Readlinkat},
+    {"mkdirat", Mkdirat},
+    {"mknodat", Mknodat},
+    {"unlinkat", Unlinkat},
+    {"renameat2", Renameat2},
+    {"linkat", Linkat},
+    {"symlinkat", Symlinkat},
+    {"fchmodat", Fchmodat},
+    {"fchownat", Fchownat},
+    {"utimensat", Utimensat},
+    {"faccessat", Faccessat},
+    {"ftruncate", Ftruncate},
+    {"fstatfs", Fstatfs},
+    {"pidfdOpen", PidfdOpen},
+    {"pidfdGetfd", PidfdGetfd},
+    {"pidfdSendSignal", PidfdSendSignal},
+    {"setThreadCreds", SetThreadCreds},
+};
+
+}  // namespace
+}  // namespace tsv
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  for (const tsv::Entry& e : tsv::kExports) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+NODE_API_MODULE(tsvisor_native, Init)

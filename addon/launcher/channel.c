@@ -1,12 +1,14 @@
 /*
  * The channel to the sentry (AF_UNIX SOCK_SEQPACKET: one message is one record, its first
- * byte the record type) and error reporting, which writes to both the channel and stderr.
+ * byte the record type), the relay from the workload to init, and error reporting, which
+ * writes to stderr and sends an `E` record.
  *
- * Once the workload has installed the seccomp filter, every syscall made here goes through
- * it. So records are moved with sendmsg/recvmsg only (send and recv are sendto and
- * recvfrom, which a policy may trap), messages reach stderr with one write, and exits are
- * _exit: the calls the policy lets through, so that nothing blocks on a sentry that has
- * not got the listener yet.
+ * Only unconfined processes (the launcher, init) send records on the channel. Once the
+ * workload has installed the seccomp filter, every syscall it makes goes through it, and a
+ * trapped one would wait forever for a sentry that has not got the listener yet (sendmsg
+ * is trapped: its destination is in memory BPF cannot read). So the workload uses only
+ * write (to stderr and to the relay), read (of `G`), exit_group and then execve; init
+ * sends its records for it (see main.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,9 @@
 
 /* The channel fd, or -1 once this process has closed it (or never had a valid one). */
 static int channel = -1;
+
+/* In the workload: the write end of the relay pipe to init, which sends our records. */
+static int relay = -1;
 
 /* Sends one record; errors are the caller's to report. Retries on EINTR. */
 static ssize_t send_record(const void *record, size_t len, void *control, size_t control_len,
@@ -74,20 +79,41 @@ static void discard_unread_records(void)
 		;
 }
 
-/* Sends `E` + MSG (best effort, never blocking) and writes the line on stderr. */
+/* `E` + MSG in RECORD (of RECORD_MAX bytes); returns its length. */
+#define RECORD_MAX 1024
+static size_t error_record(char *record, const char *msg)
+{
+	size_t len = strnlen(msg, RECORD_MAX - 1);
+
+	record[0] = 'E';
+	memcpy(record + 1, msg, len);
+	return 1 + len;
+}
+
+/* Sends `E` + MSG on the channel, best effort and never blocking. */
+void channel_send_error(const char *msg)
+{
+	char record[RECORD_MAX];
+
+	if (channel < 0)
+		return;
+	discard_unread_records();
+	send_record(record, error_record(record, msg), NULL, 0, MSG_DONTWAIT);
+}
+
+/* Sends `E` + MSG (through init, from the workload) and writes the line on stderr. */
 static void report(const char *msg)
 {
-	char record[1024];
+	char record[RECORD_MAX];
 	char line[1100];
 	int n;
 
-	if (channel >= 0) {
-		discard_unread_records();
-		size_t len = strnlen(msg, sizeof record - 1);
-
-		record[0] = 'E';
-		memcpy(record + 1, msg, len);
-		send_record(record, 1 + len, NULL, 0, MSG_DONTWAIT);
+	if (relay >= 0) {
+		if (write(relay, record, error_record(record, msg)) < 0) {
+			/* init is gone, and the sandbox with it */
+		}
+	} else {
+		channel_send_error(msg);
 	}
 	n = snprintf(line, sizeof line, "tsvisor-launcher: %s\n", msg);
 	if (n > (int)sizeof line - 1)
@@ -249,12 +275,18 @@ void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd)
 		fail("send `R` record");
 }
 
-/* Blocks until the sentry sends `G`. EOF (the sentry gave up on us) fails. */
+/*
+ * Blocks until the sentry sends `G`. EOF (the sentry gave up on us) fails. A plain read:
+ * the workload is under the filter by now, and read is the call no policy traps.
+ */
 void channel_wait_go(void)
 {
 	unsigned char record[64];
-	bool truncated;
-	ssize_t n = recv_record(record, sizeof record, 0, &truncated);
+	ssize_t n;
+
+	do
+		n = read(channel, record, sizeof record);
+	while (n < 0 && errno == EINTR);
 
 	if (n < 0)
 		fail("read `G` record");
@@ -262,4 +294,49 @@ void channel_wait_go(void)
 		fail_because("channel closed by the sentry", "read `G` record");
 	if (record[0] != 'G')
 		fail_because("unexpected record type", "read `G` record");
+}
+
+/* ---- the relay: workload -> init, a packet-mode pipe (one write, one message) ---- */
+
+/* Makes FD (the relay's write end) where this process's records go from now on. */
+void relay_adopt(int fd)
+{
+	relay = fd;
+}
+
+/* Tells init the listener's fd number, for it to fetch with pidfd_getfd and send `R`. */
+void relay_send_listener(int listener)
+{
+	unsigned char msg[1 + sizeof(int)] = { 'L' };
+
+	memcpy(msg + 1, &listener, sizeof listener);
+	if (write(relay, msg, sizeof msg) != (ssize_t)sizeof msg)
+		fail("tell init the listener");
+}
+
+/*
+ * Reads one message from the relay's read end FD: returns 'L' with *LISTENER set, 'E'
+ * with MSG (of MSG_SIZE bytes) set, or 0 at EOF (the workload has exec'd or exited).
+ */
+char relay_read(int fd, int *listener, char *msg, size_t msg_size)
+{
+	char buf[RECORD_MAX];
+	ssize_t n;
+
+	do
+		n = read(fd, buf, sizeof buf);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		fail("read from the workload");
+	if (n == 0)
+		return 0;
+	if (buf[0] == 'L' && n == 1 + (ssize_t)sizeof(int)) {
+		memcpy(listener, buf + 1, sizeof(int));
+		return 'L';
+	}
+	if (buf[0] == 'E') {
+		snprintf(msg, msg_size, "%.*s", (int)(n - 1), buf + 1);
+		return 'E';
+	}
+	fail_because("unexpected message", "read from the workload");
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -204,4 +205,14 @@ int install_filter(const struct sock_fprog *prog)
 	if (fd < 0)
 		fail("seccomp `SECCOMP_SET_MODE_FILTER`");
 	return fd;
+}
+
+/* A copy of the workload's listener FD, taken through its pidfd (init has CAP_SYS_PTRACE). */
+int fetch_listener(int workload_pidfd, int fd)
+{
+	int listener = pidfd_getfd(workload_pidfd, fd, 0 /* flags */);
+
+	if (listener < 0)
+		fail("pidfd_getfd listener");
+	return listener;
 }

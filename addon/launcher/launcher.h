@@ -43,12 +43,19 @@ struct options {
 /* options.c */
 const char *parse_options(int argc, char **argv, struct options *opts);
 
-/* channel.c: the AF_UNIX SOCK_SEQPACKET channel to the sentry, and error reporting. */
+/*
+ * channel.c: the AF_UNIX SOCK_SEQPACKET channel to the sentry, the relay from the workload
+ * to init, and error reporting.
+ */
 bool channel_adopt(int fd);
 void channel_close(void);
 void channel_read_filter(struct sock_fprog *prog);
 void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd);
+void channel_send_error(const char *msg);
 void channel_wait_go(void);
+void relay_adopt(int fd);
+void relay_send_listener(int listener);
+char relay_read(int fd, int *listener, char *msg, size_t msg_size);
 _Noreturn void fail(const char *step_fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fail_because(const char *cause, const char *step_fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -70,5 +77,6 @@ void set_no_new_privs(void);
 int open_sandbox_root(void);
 int open_sandbox_proc(void);
 int install_filter(const struct sock_fprog *prog);
+int fetch_listener(int workload_pidfd, int fd);
 
 #endif

@@ -4,12 +4,14 @@
  *
  *   launcher (host pid ns)  read `F`, unshare, fork init, exit with init's code
  *     └─ init (pid 1)       mounts, pivot_root, hostname, loopback; fork the workload,
- *                           forward signals to it, reap every child, exit with its code
- *          └─ workload      caps dropped, no_new_privs, seccomp filter, send `R`,
- *             (pid 2)       wait for `G`, execvp(PROG)
+ *        │                  send `R` (and `E`) for it until it execs, then forward
+ *        │                  signals to it, reap every child, exit with its code
+ *        └─ workload        caps dropped, no_new_privs, seccomp filter, listener's number
+ *           (pid 2)         to init, wait for `G`, execvp(PROG)
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/pidfd.h>
@@ -49,35 +51,73 @@ static void reset_signals(void)
 
 /* ---- workload (pid 2) ---- */
 
-static _Noreturn void run_workload(const struct options *opts, const struct sock_fprog *prog)
+/* RELAY: the write end of the pipe to init, which sends the workload's records. */
+static _Noreturn void run_workload(const struct options *opts, const struct sock_fprog *prog,
+				   int relay)
 {
-	int listener, rootfd, procfd;
-	pid_t pid;
+	int listener;
 
 	die_with_parent(1 /* init */);
 	reset_signals();
+	relay_adopt(relay);
 	drop_capabilities();
 	set_no_new_privs();
-	rootfd = open_sandbox_root();
-	procfd = open_sandbox_proc();
-	pid = getpid(); /* before the filter: the policy may trap getpid */
 	/*
 	 * From here on every syscall goes through the filter, and a trapped one would wait for
-	 * a sentry that has no listener yet: only sendmsg, recvmsg, close, write and exit
-	 * until `G`. execve is trapped and answered by the sentry.
+	 * a sentry that has no listener yet: only write (the relay, stderr), read (`G`) and
+	 * exit_group. The listener stays open (close-on-exec) for init to take a copy.
 	 */
 	listener = install_filter(prog);
-	channel_send_ready(pid, listener, rootfd, procfd);
-	close(listener);
-	close(rootfd);
-	close(procfd);
+	relay_send_listener(listener);
 	channel_wait_go();
-	/* The channel is close-on-exec: it closes on success and reports a failure. */
+	/* execve is trapped and answered by the sentry. The relay and the channel are
+	 * close-on-exec: both close on success, and init reports a failure. */
 	execvp(opts->argv[0], opts->argv);
 	fail_exec(opts->argv[0], errno);
 }
 
 /* ---- init (pid 1 of the sandbox) ---- */
+
+/* `R` for the workload: a copy of its listener fd WORKLOAD_FD, the root and /proc. */
+static void send_ready(pid_t workload, int workload_pidfd, int workload_fd)
+{
+	int listener = fetch_listener(workload_pidfd, workload_fd);
+	int rootfd = open_sandbox_root();
+	int procfd = open_sandbox_proc();
+
+	channel_send_ready(workload, listener, rootfd, procfd);
+	close(listener);
+	close(rootfd);
+	close(procfd);
+}
+
+/*
+ * Sends the workload's records on the channel for it (it cannot once filtered): `R` when
+ * it has installed the filter, `E` for its failures. Returns when its end of the relay
+ * closes: it has exec'd, or exited. Signals meanwhile stay queued for supervise().
+ */
+static void serve_workload(pid_t workload, int relay)
+{
+	char msg[1024];
+	int pidfd = pidfd_open(workload, 0 /* flags */);
+	int fd;
+
+	if (pidfd < 0)
+		fail("pidfd_open workload");
+	for (;;) {
+		switch (relay_read(relay, &fd, msg, sizeof msg)) {
+		case 'L':
+			send_ready(workload, pidfd, fd);
+			break;
+		case 'E':
+			channel_send_error(msg);
+			break;
+		default: /* EOF */
+			close(pidfd);
+			return;
+		}
+	}
+}
 
 /*
  * Blocks the forwarded signals and SIGCHLD, so init takes them with sigwaitinfo. Blocked,
@@ -126,6 +166,7 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 {
 	sigset_t set;
 	pid_t workload;
+	int relay[2];
 
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
@@ -133,13 +174,21 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 	set_hostname(opts->hostname);
 	if (opts->net_none)
 		bring_up_loopback();
+	/* Packet mode: each write is one message. */
+	if (pipe2(relay, O_CLOEXEC | O_DIRECT) < 0)
+		fail("relay pipe");
 	block_init_signals(&set);
 	workload = fork();
 	if (workload < 0)
 		fail("fork workload");
-	if (workload == 0)
-		run_workload(opts, prog);
-	/* The workload owns the channel now: `R`, `G`, and an exec failure. */
+	if (workload == 0) {
+		close(relay[0]);
+		run_workload(opts, prog, relay[1]);
+	}
+	close(relay[1]);
+	serve_workload(workload, relay[0]);
+	close(relay[0]);
+	/* The workload has exec'd (or died): our copy closed, the sentry sees EOF. */
 	channel_close();
 	_exit(supervise(workload, &set));
 }

@@ -32,8 +32,10 @@ export interface Native {
   recvMsg(fd: number, buf: Buffer): RecvResult | number;
   /** sendmsg of data with fds as SCM_RIGHTS. Bytes sent or -errno. */
   sendMsg(fd: number, data: Buffer, fds: number[]): number;
-  /** uv_poll for readability on this thread's loop; cb runs on every readiness. */
-  watchReadable(fd: number, cb: () => void): Watcher;
+  /** uv_poll for readability on this thread's loop; cb runs on every readiness (and on
+   * errors, so the callback can notice EOF). -errno for an fd that cannot be polled or is
+   * already watched. libuv makes the fd non-blocking; stop() before closing the fd. */
+  watchReadable(fd: number, cb: () => void): Watcher | number;
   /** write(2) of the whole buffer (loops on short writes). Bytes or -errno. */
   write(fd: number, buf: Buffer): number;
   /** memfd_create(name, flags). fd or -errno. */
@@ -46,7 +48,8 @@ export interface Native {
   /** SECCOMP_IOCTL_NOTIF_SET_FLAGS(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP). 0 or -errno. */
   notifSetSyncWakeup(listener: number): number;
   /** poll(0) then SECCOMP_IOCTL_NOTIF_RECV into out (>= 80 bytes, struct seccomp_notif).
-   * 0, -EAGAIN when nothing is pending, or -errno (-ENOENT: the target died). */
+   * 0, -EAGAIN when nothing is pending, -EPIPE once no task uses the filter any more, or
+   * -errno (-ENOENT: the target died). */
   notifRecv(listener: number, out: Buffer): number;
   /** SECCOMP_IOCTL_NOTIF_SEND. flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE (1) or 0.
    * error is a positive errno or 0. 0 or -errno (-ENOENT: the call was abandoned). */
@@ -130,4 +133,11 @@ export function native(): Native {
     loaded = require(join(buildDir(), 'tsvisor_native.node')) as Native;
   }
   return loaded;
+}
+
+/** watchReadable for fds the sentry itself set up: failing to watch one is a bug. */
+export function watch(fd: number, cb: () => void): Watcher {
+  const w = native().watchReadable(fd, cb);
+  if (typeof w === 'number') throw new Error(`watching fd ${fd}: errno ${-w}`);
+  return w;
 }

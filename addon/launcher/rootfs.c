@@ -386,13 +386,15 @@ static void make_mount_point(const char *root, const char *name, char *path)
 		fail("mkdir `%s`", name);
 }
 
-/* A fresh procfs: init is pid 1 of the new pid namespace, so it shows only the sandbox. */
+/* A fresh procfs: init is pid 1 of the new pid namespace, so it shows only the sandbox.
+ * Read-only because the sentry opens files in it with its own namespaces: a sysctl written
+ * through it would be the host's. */
 static void mount_proc(const char *root)
 {
 	char path[PATH_MAX];
 
 	make_mount_point(root, "/proc", path);
-	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
 		fail("mount `/proc`");
 }
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { constants, release, tmpdir, version } from 'node:os';
 import { join } from 'node:path';
-import { launcherPath, native, type Watcher } from '../native.js';
+import { launcherPath, native, watch, type Watcher } from '../native.js';
 import { compilePolicy } from '../seccomp/compile.js';
 import { loadTable } from '../seccomp/table.js';
 import { Kernel, type NetworkMode } from '../sentry/kernel.js';
@@ -72,7 +72,7 @@ export class RunningSandbox {
         this.setupError = `spawning the launcher: ${err.message}`;
       });
     });
-    this.channelWatch = native().watchReadable(channel, () => this.onChannel());
+    this.channelWatch = watch(channel, () => this.onChannel());
   }
 
   /** Host pid of the launcher (the process whose exit status is the sandbox's). */
@@ -157,6 +157,9 @@ function signalNumber(sig: NodeJS.Signals): number {
   return constants.signals[sig] ?? 0;
 }
 
+/** The umask this process started with, before the sentry set its own to 0. */
+const callerUmask = process.umask();
+
 let policy: Buffer | undefined;
 
 /** The seccomp program, compiled once per process from syscalls/x86_64.json. */
@@ -168,9 +171,6 @@ function compiledPolicy(): Buffer {
 /** Launches a sandbox. Resolves once the launcher runs; its exit is `exited`. */
 export function startSandbox(opts: SandboxOptions): RunningSandbox {
   const n = native();
-  // The sentry creates files for tasks with their own umask applied; its own must not
-  // apply on top.
-  process.umask(0);
   const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
   const [channel, launcherEnd] = n.socketpair();
   // The filter is queued before the launcher starts, so it never waits for it.
@@ -180,7 +180,15 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
   for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
   args.push('--', ...opts.argv);
   const stdio = [...(Array.isArray(opts.stdio) ? opts.stdio : [opts.stdio, opts.stdio, opts.stdio]), launcherEnd] as StdioOptions;
-  const child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/' });
-  n.close(launcherEnd);
+  // The workload inherits the caller's umask; the sentry's own is 0 because it creates
+  // files for tasks with their umask already applied.
+  process.umask(callerUmask);
+  let child: ChildProcess;
+  try {
+    child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/' });
+  } finally {
+    process.umask(0);
+    n.close(launcherEnd);
+  }
   return new RunningSandbox(child, channel, staging, opts);
 }

@@ -3,7 +3,7 @@
 // the listener (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP makes the wake-up a direct hand-off).
 // A handler that must wait returns a Promise; its call is answered when that settles,
 // while the loop goes on serving every other task.
-import { native, type Watcher } from '../native.js';
+import { native, watch, type Watcher } from '../native.js';
 import { EAGAIN, EINTR, ENOENT, ENOSYS, EIO, isErrno, type Errno } from './abi/errno.js';
 import { O_CLOEXEC } from './abi/fcntl.js';
 import { AUDIT_ARCH_X86_64, Notification, SECCOMP_USER_NOTIF_FLAG_CONTINUE, SIZEOF_SECCOMP_NOTIF } from './abi/seccomp.js';
@@ -34,7 +34,7 @@ export class Sentry {
     // Kernels before 6.6 lack the flag; the loop is correct without it, only slower.
     const r = n.notifSetSyncWakeup(this.kernel.listener);
     if (r < 0) this.log.warn(`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP unavailable (errno ${-r}); trapped calls will be slower`);
-    this.watcher = n.watchReadable(this.kernel.listener, () => this.drain());
+    this.watcher = watch(this.kernel.listener, () => this.drain());
   }
 
   stop(): void {

@@ -116,6 +116,10 @@ export class TaskTable {
     const pidfd = n.pidfdOpen(task.hostTid, PIDFD_THREAD);
     if (pidfd < 0) return; // Already gone: the next lookup re-reads /proc and fails.
     const watcher = n.watchReadable(pidfd, () => this.forget(task.hostTid));
+    if (typeof watcher === 'number') {
+      n.close(pidfd);
+      return;
+    }
     this.watchers.set(task.hostTid, () => {
       watcher.stop();
       n.close(pidfd);

@@ -1,0 +1,96 @@
+// npm run bench: native vs tsvisor (vs runsc when installed), side by side and
+// interleaved in one run, on the same machine. Per-op costs are measured inside the
+// workload (start-up excluded); start-up is the wall time of whole runs. Reports medians
+// and ratios to native, plus the machine's load.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, existsSync, statSync } from 'node:fs';
+import { loadavg, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..');
+const reps = Number(process.env.BENCH_REPS ?? 5);
+
+function build() {
+  const out = join(repo, 'build', 'bench');
+  mkdirSync(out, { recursive: true });
+  const bin = join(out, 'loop');
+  const src = join(here, 'loop.c');
+  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
+    const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', bin, src], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('gcc failed');
+  }
+  return bin;
+}
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
+}
+
+const systems = [{ name: 'native', wrap: (argv) => argv }];
+systems.push({ name: 'tsvisor', wrap: (argv) => [process.execPath, join(repo, 'bin', 'tsvisor'), 'do', '--', ...argv] });
+const runsc = which('runsc');
+if (runsc && process.getuid?.() === 0) {
+  systems.push({ name: 'runsc', wrap: (argv) => [runsc, '--network=none', '--platform=ptrace', 'do', '--', ...argv] });
+} else {
+  console.log('runsc: not compared (not installed, or not running as root)');
+}
+
+function run(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return { out: r.stdout.trim(), wallMs };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const loop = build();
+const perOp = [
+  { name: 'getppid (untrapped)', op: 'getppid', n: 2_000_000 },
+  { name: 'umask (trivial trapped)', op: 'umask', n: 50_000 },
+  { name: 'stat /etc/passwd', op: 'stat', n: 50_000 },
+  { name: 'open+close', op: 'openclose', n: 50_000 },
+  { name: 'fork+exec /bin/true', op: 'forkexec', n: 200 },
+];
+const startup = [
+  { name: '`/bin/true` start-up', argv: ['/bin/true'] },
+  { name: '`sh -c true` start-up', argv: ['/bin/sh', '-c', 'true'] },
+];
+
+const results = new Map(); // bench name -> system -> samples
+const record = (bench, sys, v) => {
+  if (!results.has(bench)) results.set(bench, new Map());
+  const m = results.get(bench);
+  if (!m.has(sys)) m.set(sys, []);
+  m.get(sys).push(v);
+};
+
+const loadBefore = loadavg()[0];
+for (let rep = 0; rep < reps; rep++) {
+  for (const b of perOp) {
+    for (const s of systems) {
+      // runsc's ptrace platform is ~100x slower per call: fewer iterations, same per-op mean.
+      const n = s.name === 'runsc' ? Math.max(200, Math.floor(b.n / 50)) : b.n;
+      record(b.name, s.name, Number(run(s.wrap([loop, b.op, String(n)])).out));
+    }
+  }
+  for (const b of startup) for (const s of systems) record(b.name, s.name, run(s.wrap(b.argv)).wallMs);
+}
+
+const unit = (bench) => (bench.includes('start-up') ? 'ms' : 'us');
+const fmt = (bench, v) => (unit(bench) === 'ms' ? v.toFixed(1) : (v / 1000).toFixed(2));
+const header = ['benchmark', ...systems.map((s) => s.name), ...systems.slice(1).map((s) => `${s.name}/native`)];
+console.log(`\n${cpus().length} CPUs, load ${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)}, ${reps} interleaved reps, medians`);
+console.log(`| ${header.join(' | ')} |`);
+console.log(`|${header.map(() => '---').join('|')}|`);
+for (const [bench, bySys] of results) {
+  const med = systems.map((s) => median(bySys.get(s.name)));
+  const ratios = med.slice(1).map((m) => `${(m / med[0]).toFixed(2)}x`);
+  console.log(`| ${bench} (${unit(bench)}) | ${med.map((m) => fmt(bench, m)).join(' | ')} | ${ratios.join(' | ')} |`);
+}

@@ -2,8 +2,9 @@
 import { Command } from 'commander';
 import { doCommand } from './do.js';
 import { fail } from './errors.js';
+import { syscallsCommand } from './syscalls.js';
 
-const commands = [doCommand];
+const commands = [doCommand, syscallsCommand];
 
 export function program(): Command {
   const p = new Command('tsvisor')

@@ -115,7 +115,7 @@ export function buildDir(): string {
   const tried = [join(root, 'build', 'Release'), join(root, 'build', 'Debug')];
   for (const dir of tried) if (existsSync(join(dir, 'tsvisor_native.node'))) return dir;
   throw new Error(
-    `tsvisor: native addon not built (looked in ${tried.join(', ')}); run \`npm ci\` or \`npx node-gyp rebuild\``,
+    `native addon not built (looked in ${tried.join(', ')}); run \`npm ci\` or \`npx node-gyp rebuild\``,
   );
 }
 

@@ -12,6 +12,7 @@ import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
+import { enterTaskIdentity, leaveTaskIdentity, ROOT_WITHOUT_CAPS } from './creds.js';
 import { TaskTable } from '../sentry/task/tasks.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
 
@@ -38,6 +39,10 @@ export interface SandboxOptions {
   /** Where --strace lines go, if tracing. */
   strace?: (line: string) => void;
   log: SentryLog;
+  /** Keep the workload waiting for "go" until start() (OCI create, then start). */
+  holdUntilStart?: boolean;
+  /** More launcher options (addon/launcher/README.md), placed before `--`. */
+  launcherArgs?: string[];
 }
 
 export interface ExitStatus {
@@ -54,6 +59,11 @@ export interface ExitStatus {
 /** A sandbox that has been launched; `exited` settles when its last process is gone. */
 export class RunningSandbox {
   readonly exited: Promise<ExitStatus>;
+  /** True once the workload waits for "go" with the sentry serving it; false if the
+   * sandbox ended first. */
+  readonly ready: Promise<boolean>;
+  private markReady: (ok: boolean) => void = () => {};
+  private goSent = false;
   private sentry: Sentry | undefined;
   private kernel: Kernel | undefined;
   private channelWatch: Watcher | undefined;
@@ -66,6 +76,7 @@ export class RunningSandbox {
     private readonly staging: string,
     private readonly opts: SandboxOptions,
   ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => resolve(this.finish(code, signal)));
       child.on('error', (err) => {
@@ -78,6 +89,13 @@ export class RunningSandbox {
   /** Host pid of the launcher (the process whose exit status is the sandbox's). */
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Lets a held workload exec (see holdUntilStart); false if it is not waiting. */
+  start(): boolean {
+    if (!this.sentry || this.goSent) return false;
+    this.goSent = true;
+    return native().sendMsg(this.channel, Buffer.from('G'), []) > 0;
   }
 
   /** Ends the sandbox: the launcher kills the sandbox's init, and with it every task. */
@@ -109,7 +127,8 @@ export class RunningSandbox {
       native().close(procfd);
       this.ownedFds.push(listener, rootfd);
       this.startSentry(listener, rootfd);
-      native().sendMsg(this.channel, Buffer.from('G'), []);
+      this.markReady(true);
+      if (!this.opts.holdUntilStart) this.start();
       return;
     }
     for (const fd of fds) native().close(fd);
@@ -129,10 +148,13 @@ export class RunningSandbox {
     this.kernel = new Kernel(listener, new SandboxFs(rootfd), new TaskTable(), uts, o.network);
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
+    enterTaskIdentity(ROOT_WITHOUT_CAPS);
     this.sentry.start();
   }
 
   private finish(code: number | null, signal: NodeJS.Signals | null): ExitStatus {
+    this.markReady(false);
+    if (this.sentry) leaveTaskIdentity();
     this.sentry?.stop();
     this.channelWatch?.stop();
     this.kernel?.tasks.clear();
@@ -177,6 +199,7 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
   n.sendMsg(channel, Buffer.concat([Buffer.from('F'), compiledPolicy()]), []);
   const args = ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
+  args.push(...(opts.launcherArgs ?? []));
   for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
   args.push('--', ...opts.argv);
   const stdio = [...(Array.isArray(opts.stdio) ? opts.stdio : [opts.stdio, opts.stdio, opts.stdio]), launcherEnd] as StdioOptions;

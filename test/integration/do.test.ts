@@ -1,6 +1,6 @@
 // `tsvisor do` end to end: real programs in real sandboxes, compared with native runs.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,21 @@ describe('tsvisor do runs programs', () => {
     expect(inside.stdout.replaceAll(dirInside, dirNative)).toBe(outside.stdout);
     rmSync(dirNative, { recursive: true });
     rmSync(dirInside, { recursive: true });
+  });
+
+  it('checks permissions as the task would (root without capabilities)', () => {
+    const dir = scratch();
+    const file = join(dir, 'theirs');
+    writeFileSync(file, 'not yours');
+    chownSync(file, 1000, 1000);
+    chmodSync(file, 0o600);
+    const verbs = ['cat', file, ',', 'access', file, '4', ',', 'open', file, 'w', ',', 'chmod', file, '644', ',', 'stat', file];
+    // Natively: root with every capability dropped, as the launcher leaves the workload.
+    const outside = native(['setpriv', '--inh-caps=-all', '--bounding-set=-all', probe, ...verbs]);
+    const inside = tsvisor(['do', '--mount', `${dir}:${dir}`, '--', probe, ...verbs]);
+    expect(outside.stdout).toContain('cat ' + file + ': EACCES');
+    expect(inside.stdout).toBe(outside.stdout);
+    rmSync(dir, { recursive: true });
   });
 
   it('propagates exit codes and deaths by signal', () => {

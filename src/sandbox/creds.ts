@@ -1,0 +1,71 @@
+// The sentry opens, creates and checks files on behalf of tasks, so it must act with their
+// identity, not the host root's: while any sandbox runs, the thread that runs the sentries
+// uses the tasks' fs ids, groups and effective capabilities (none: the launcher drops them
+// all). The kernel then applies every permission rule (DAC, ACLs, search permission on each
+// directory, read-only mounts) as it would for the task itself. Only this thread changes
+// (raw per-thread syscalls in the addon); its own identity comes back when the last sandbox
+// ends.
+import { readFileSync } from 'node:fs';
+import { native } from '../native.js';
+
+/** The identity of sandbox tasks, as the sentry's thread takes it on. */
+export interface TaskIdentity {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+export const ROOT_WITHOUT_CAPS: TaskIdentity = { uid: 0, gid: 0, groups: [] };
+
+interface ThreadCreds {
+  fsuid: number;
+  fsgid: number;
+  groups: number[];
+  capLow: number;
+  capHigh: number;
+}
+
+function ownCreds(): ThreadCreds {
+  const status = readFileSync('/proc/thread-self/status', 'latin1');
+  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+  const eff = BigInt(`0x${field('CapEff') || '0'}`);
+  return {
+    fsuid: Number(field('Uid').split(/\s+/)[3]),
+    fsgid: Number(field('Gid').split(/\s+/)[3]),
+    groups: field('Groups').split(/\s+/).filter(Boolean).map(Number),
+    capLow: Number(eff & 0xffffffffn),
+    capHigh: Number(eff >> 32n),
+  };
+}
+
+let active = 0;
+let saved: ThreadCreds | undefined;
+let current: TaskIdentity | undefined;
+
+function apply(c: ThreadCreds): void {
+  const r = native().setThreadCreds(c.fsuid, c.fsgid, c.groups, c.capLow, c.capHigh);
+  if (r < 0) throw new Error(`taking on the sandbox's identity: errno ${-r}`);
+}
+
+/** Takes on the tasks' identity for as long as at least one sandbox runs. All sandboxes of
+ * one process must share it (the thread can wear one identity at a time). */
+export function enterTaskIdentity(id: TaskIdentity): void {
+  if (active > 0 && current && (current.uid !== id.uid || current.gid !== id.gid)) {
+    throw new Error('sandboxes with different identities cannot run in one process yet');
+  }
+  if (active++ === 0) {
+    saved = ownCreds();
+    current = id;
+    apply({ fsuid: id.uid, fsgid: id.gid, groups: id.groups, capLow: 0, capHigh: 0 });
+  }
+}
+
+/** Gives the thread its own identity back once the last sandbox has ended. */
+export function leaveTaskIdentity(): void {
+  if (active === 0) return;
+  if (--active === 0 && saved) {
+    apply(saved);
+    saved = undefined;
+    current = undefined;
+  }
+}

@@ -13,7 +13,8 @@ const repo = join(here, '..');
 const reps = Number(process.env.BENCH_REPS ?? 5);
 
 function build() {
-  const out = join(repo, 'build', 'bench');
+  // Not under build/: node-gyp rebuild wipes that.
+  const out = join(here, 'bin');
   mkdirSync(out, { recursive: true });
   const bin = join(out, 'loop');
   const src = join(here, 'loop.c');

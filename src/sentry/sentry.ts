@@ -34,7 +34,7 @@ export class Sentry {
     // Kernels before 6.6 lack the flag; the loop is correct without it, only slower.
     const r = n.notifSetSyncWakeup(this.kernel.listener);
     if (r < 0) this.log.warn(`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP unavailable (errno ${-r}); trapped calls will be slower`);
-    this.watcher = watch(this.kernel.listener, () => this.drain());
+    this.watcher = watch(this.kernel.listener, () => this.receive());
   }
 
   stop(): void {
@@ -42,21 +42,20 @@ export class Sentry {
     this.watcher = undefined;
   }
 
-  /** Answers every notification pending now. */
-  private drain(): void {
-    const n = native();
-    for (;;) {
-      const r = n.notifRecv(this.kernel.listener, this.buf);
-      if (r === -EAGAIN.code) return;
-      // The task died (or was signalled) between the wake-up and the receive.
-      if (r === -ENOENT.code || r === -EINTR.code) continue;
-      if (r < 0) {
-        // The listener itself failed: every task of the sandbox is gone.
-        this.stop();
-        return;
-      }
-      this.handle(new Notification(this.buf));
+  /** Answers one pending notification. uv_poll is level-triggered, so a second pending
+   * call wakes the loop again at once: one epoll_wait per call instead of a trailing
+   * poll(0) that finds nothing, which is the common case with SYNC_WAKE_UP hand-offs. */
+  private receive(): void {
+    const r = native().notifRecv(this.kernel.listener, this.buf);
+    // Nothing pending (a spurious wake-up), or the task died or was signalled between the
+    // wake-up and the receive: wait for the next one.
+    if (r === -EAGAIN.code || r === -ENOENT.code || r === -EINTR.code) return;
+    if (r < 0) {
+      // EPIPE: no task uses the filter any more. Anything else: the listener itself failed.
+      this.stop();
+      return;
     }
+    this.handle(new Notification(this.buf));
   }
 
   private handle(notif: Notification): void {

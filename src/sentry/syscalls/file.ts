@@ -4,7 +4,7 @@
 // sandbox root; the host fds it opens are handed to the task with ADDFD.
 import { native } from '../../native.js';
 import {
-  EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, E2BIG,
+  EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, E2BIG,
   errnoOf, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
@@ -150,8 +150,16 @@ const statxBuf = Buffer.alloc(SIZEOF_STATX);
 function fstatAt(c: Call, dirfd: number, path: string | Errno, flags: number, out: number): SyscallResult {
   if (isErrno(path)) return path;
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) return EINVAL;
-  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
-  const r = withFd(fd, (f) => ok(native().fstatat(f, '', AT_EMPTY_PATH, statBuf)));
+  let r: number | Errno;
+  if (path === '' && flags & AT_EMPTY_PATH && dirfd >= 0) {
+    // fstat(2) as glibc makes it (newfstatat(fd, "", AT_EMPTY_PATH)): the task's own fd,
+    // stat'ed through the host's /proc link in one call.
+    const ret = native().fstatat(AT_FDCWD, `/proc/${c.task.hostTid}/fd/${dirfd}`, 0, statBuf);
+    r = ret === -ENOENT.code ? EBADF : ok(ret);
+  } else {
+    const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+    r = withFd(fd, (f) => ok(native().fstatat(f, '', AT_EMPTY_PATH, statBuf)));
+  }
   if (r !== 0) return r;
   return c.copyOut(out, statBuf) ?? 0;
 }

@@ -82,8 +82,8 @@ export class SandboxFs {
       const own = `/proc/${task.hostTid}`;
       if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe` };
       if (what === 'root') return { kind: 'root', path: rest ?? '/' };
-      const base = what === 'cwd' ? this.base(task, AT_FDCWD) : this.base(task, Number(fd));
       if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}` };
+      const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
       if (typeof base !== 'string') return base;
       rewritten = rest ? joinPath(base, rest.slice(1)) : base;
     }

@@ -24,7 +24,9 @@
         "addon/launcher/options.c",
         "addon/launcher/rootfs.c",
         "addon/launcher/confine.c",
-        "addon/launcher/channel.c"
+        "addon/launcher/channel.c",
+        "addon/launcher/cgroup.c",
+        "addon/launcher/rlimits.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "ldflags": ["-static-libgcc"]

@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* Exit codes (README "Channel protocol", point 4). */
@@ -27,6 +28,13 @@ struct bind_mount {
 	bool ro;
 };
 
+/* One `--rlimit NAME=SOFT[:HARD]`. */
+struct rlimit_opt {
+	const char *name; /* prlimit(1)'s name, for messages */
+	int resource;     /* RLIMIT_* */
+	struct rlimit limit;
+};
+
 /* The parsed command line; strings point into argv (or into one copy per --mount). */
 struct options {
 	const char *staging;  /* --staging DIR, required */
@@ -37,6 +45,10 @@ struct options {
 	int channel;          /* --channel FD */
 	struct bind_mount *mounts;
 	size_t n_mounts;
+	const char **cgroups; /* --cgroup DIR..., joined first (cgroup.c) */
+	size_t n_cgroups;
+	struct rlimit_opt *rlimits; /* --rlimit..., set in the workload (rlimits.c) */
+	size_t n_rlimits;
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
 
@@ -61,6 +73,14 @@ _Noreturn void fail_because(const char *cause, const char *step_fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void fail_exec(const char *prog, int err);
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cgroup.c: `--cgroup DIR`, joined by the launcher before it forks anything. */
+bool add_cgroup(struct options *opts, const char *dir);
+void join_cgroups(const struct options *opts);
+
+/* rlimits.c: `--rlimit NAME=SOFT[:HARD]`, set by the workload before it drops caps. */
+bool add_rlimit(struct options *opts, const char *arg);
+void apply_rlimits(const struct options *opts);
 
 /* rootfs.c: everything init mounts, up to pivot_root and chdir(--cwd). */
 void build_rootfs(const struct options *opts);

@@ -60,6 +60,7 @@ static _Noreturn void run_workload(const struct options *opts, const struct sock
 	die_with_parent(1 /* init */);
 	reset_signals();
 	relay_adopt(relay);
+	apply_rlimits(opts);
 	drop_capabilities();
 	set_no_new_privs();
 	/*
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
 	}
 	if (!channel_adopt(opts.channel))
 		fail("channel fd `%d`", opts.channel);
+	join_cgroups(&opts); /* before anything forks: the whole sandbox is inside */
 	close_inherited_fds(opts.channel);
 	channel_read_filter(&prog);
 	unshare_namespaces(opts.net_none);

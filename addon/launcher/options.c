@@ -2,7 +2,8 @@
  * The command line (README.md, first block):
  *
  *   tsvisor-launcher --staging DIR [--rootfs DIR] [--mount SRC:DST[:ro]]... [--net none|host]
- *                    [--hostname NAME] [--cwd DIR] [--channel FD] -- PROG [ARGS...]
+ *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
+ *                    [--rlimit NAME=SOFT[:HARD]]... -- PROG [ARGS...]
  *
  * Only the syntax is checked here; paths are checked by the steps that use them.
  */
@@ -18,6 +19,9 @@
 
 #define DEFAULT_CHANNEL_FD 3
 #define DEFAULT_HOSTNAME "tsvisor"
+/* Long-only options, outside the range of characters. */
+#define OPT_CGROUP 0x200
+#define OPT_RLIMIT 0x201
 
 static char error[512];
 
@@ -77,6 +81,8 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "hostname", required_argument, NULL, 'h' },
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "channel", required_argument, NULL, 'C' },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "rlimit", required_argument, NULL, OPT_RLIMIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -121,6 +127,14 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case 'C':
 			if (!parse_fd(optarg, &opts->channel))
 				return set_error("`--channel %s`: not a file descriptor", optarg);
+			break;
+		case OPT_CGROUP:
+			if (!add_cgroup(opts, optarg))
+				return set_error("`--cgroup %s`: want an absolute path", optarg);
+			break;
+		case OPT_RLIMIT:
+			if (!add_rlimit(opts, optarg))
+				return set_error("`--rlimit %s`: want NAME=SOFT[:HARD]", optarg);
 			break;
 		case ':':
 			return set_error("`%s` needs a value", argv[optind - 1]);

@@ -13,6 +13,11 @@ import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
 import { enterTaskIdentity, leaveTaskIdentity, ROOT_WITHOUT_CAPS } from './creds.js';
+import { openCgroup } from './sandbox-cgroup.js';
+import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
+import { LimitWatch } from './watch.js';
+import { exitReason, signalOf, type EndedBy, type ExitReason, type SandboxUsage } from './usage.js';
+import type { Cgroup } from './cgroup.js';
 import { TaskTable } from '../sentry/task/tasks.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
 
@@ -43,6 +48,13 @@ export interface SandboxOptions {
   holdUntilStart?: boolean;
   /** More launcher options (addon/launcher/README.md), placed before `--`. */
   launcherArgs?: string[];
+  /** Resource limits (src/sandbox/limits.ts); absent or null fields: no limit. Callers
+   * choose the defaults (defaultLimits()). */
+  limits?: Limits;
+  /** setrlimit(2)s in the workload before exec; DEFAULT_RLIMITS when absent. */
+  rlimits?: Rlimit[];
+  /** The cgroup beneath our own that holds this sandbox's (default `tsvisor`). */
+  cgroupParent?: string;
 }
 
 export interface ExitStatus {
@@ -54,6 +66,14 @@ export interface ExitStatus {
   missing: Map<string, number>;
   /** Trapped calls answered, by name. */
   trapped: Map<string, number>;
+  /** The signal behind a code of 128+N (see signalOf for the ambiguity). */
+  signal?: NodeJS.Signals;
+  /** Why the sandbox ended (src/sandbox/usage.ts). */
+  reason: ExitReason;
+  /** What it used, measured by its cgroup. */
+  usage: SandboxUsage;
+  /** The limits it ran under. */
+  limits: Limits;
 }
 
 /** A sandbox that has been launched; `exited` settles when its last process is gone. */
@@ -69,21 +89,35 @@ export class RunningSandbox {
   private channelWatch: Watcher | undefined;
   private readonly ownedFds: number[] = [];
   private setupError: string | undefined;
+  private endedBy: EndedBy | undefined;
+  private readonly startedAt = performance.now();
+  private readonly watch: LimitWatch;
 
   constructor(
     readonly child: ChildProcess,
     private readonly channel: number,
     private readonly staging: string,
     private readonly opts: SandboxOptions,
+    /** The sandbox's cgroup; undefined when this process cannot make one. */
+    readonly cgroup?: Cgroup,
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => resolve(this.finish(code, signal)));
+      let done = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (done) return;
+        done = true;
+        void this.finish(code, signal).then(resolve);
+      };
+      child.on('exit', end);
       child.on('error', (err) => {
         this.setupError = `spawning the launcher: ${err.message}`;
+        // A launcher that never started emits no 'exit'.
+        if (child.pid === undefined) end(125, null);
       });
     });
     this.channelWatch = watch(channel, () => this.onChannel());
+    this.watch = new LimitWatch(opts.limits ?? {}, cgroup, (why) => this.end(why));
   }
 
   /** Host pid of the launcher (the process whose exit status is the sandbox's). */
@@ -98,9 +132,26 @@ export class RunningSandbox {
     return native().sendMsg(this.channel, Buffer.from('G'), []) > 0;
   }
 
-  /** Ends the sandbox: the launcher kills the sandbox's init, and with it every task. */
+  /** Ends the sandbox (reason "killed"): every task dies at once. */
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    this.end('killed');
+  }
+
+  /** Kills every task of the sandbox, through its cgroup when it has one (nothing can
+   * fork away from that), else by SIGTERM to the launcher, which SIGKILLs init and with
+   * it the sandbox's pid namespace. The first reason given is the one reported. */
+  private end(why: EndedBy): void {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.endedBy ??= why;
+    this.watch.stop();
+    if (!this.cgroup) {
+      this.child.kill('SIGTERM');
+      return;
+    }
+    this.cgroup.kill().catch((err: Error) => {
+      this.opts.log.warn(`killing the sandbox: ${err.message}`);
+      this.child.kill('SIGKILL');
+    });
   }
 
   private onChannel(): void {
@@ -152,7 +203,9 @@ export class RunningSandbox {
     this.sentry.start();
   }
 
-  private finish(code: number | null, signal: NodeJS.Signals | null): ExitStatus {
+  private async finish(code: number | null, signal: NodeJS.Signals | null): Promise<ExitStatus> {
+    const wallTimeMs = performance.now() - this.startedAt;
+    this.watch.stop();
     this.markReady(false);
     if (this.sentry) leaveTaskIdentity();
     this.sentry?.stop();
@@ -166,12 +219,44 @@ export class RunningSandbox {
       // Left behind only if something was created in it on the host: keep it for a look.
     }
     const signo = signal ? signalNumber(signal) : 0;
+    const exitCode = code ?? 128 + signo;
+    const usage = await this.closeCgroup(wallTimeMs);
+    const limits = this.opts.limits ?? {};
     return {
-      code: code ?? 128 + signo,
+      code: exitCode,
       setupError: this.setupError,
       missing: this.kernel?.counters.missing ?? new Map(),
       trapped: this.kernel?.counters.trapped ?? new Map(),
+      signal: this.setupError === undefined ? signalOf(exitCode) : undefined,
+      reason: exitReason(exitCode, this.setupError, this.endedBy, usage, limits),
+      usage,
+      limits,
     };
+  }
+
+  /** Reads what the sandbox used, then removes its cgroup (killing any straggler: the
+   * launcher has exited, but a task could have escaped its pid namespace's end). */
+  private async closeCgroup(wallTimeMs: number): Promise<SandboxUsage> {
+    const none: SandboxUsage = { wallTimeMs, cpuTimeMs: null, peakMemoryBytes: null, tasks: null, oomKills: 0, memoryLimitHits: 0, pidsLimitHits: 0 };
+    if (!this.cgroup) return none;
+    try {
+      await this.cgroup.kill();
+      const u = this.cgroup.usage();
+      return {
+        ...none,
+        cpuTimeMs: u.cpuTimeMs,
+        peakMemoryBytes: u.peakMemoryBytes,
+        tasks: u.peakTasks === null ? null : Math.max(0, u.peakTasks - SANDBOX_OVERHEAD_TASKS),
+        oomKills: u.oomKills,
+        memoryLimitHits: u.memoryLimitHits,
+        pidsLimitHits: u.pidsLimitHits,
+      };
+    } catch (err) {
+      this.opts.log.warn(`reading the sandbox's usage: ${(err as Error).message}`);
+      return none;
+    } finally {
+      await this.cgroup.destroy().catch((err: Error) => this.opts.log.warn(`removing the sandbox's cgroup: ${err.message}`));
+    }
   }
 }
 
@@ -192,12 +277,21 @@ function compiledPolicy(): Buffer {
 
 /** Launches a sandbox. Resolves once the launcher runs; its exit is `exited`. */
 export function startSandbox(opts: SandboxOptions): RunningSandbox {
+  // First, so that a limit this host cannot enforce fails before anything else is made.
+  const cgroup = openCgroup(opts.limits ?? {}, opts.cgroupParent);
   const n = native();
   const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
   const [channel, launcherEnd] = n.socketpair();
   // The filter is queued before the launcher starts, so it never waits for it.
   n.sendMsg(channel, Buffer.concat([Buffer.from('F'), compiledPolicy()]), []);
   const args = ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
+  if (cgroup) args.push(...cgroup.launcherArgs());
+  for (const r of opts.rlimits ?? DEFAULT_RLIMITS) args.push('--rlimit', rlimitArg(r));
+  if (opts.limits?.cpuTimeMs && !opts.rlimits?.some((r) => r.name === 'cpu')) {
+    // Per process, whole seconds: a backstop for the sentry's check of the cgroup's total.
+    const s = Math.ceil(opts.limits.cpuTimeMs / 1000);
+    args.push('--rlimit', `cpu=${s}:${s + 1}`);
+  }
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
   args.push(...(opts.launcherArgs ?? []));
   for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
@@ -209,9 +303,13 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
   let child: ChildProcess;
   try {
     child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/' });
+  } catch (err) {
+    // Nothing joined the cgroup yet: it is empty and goes at once.
+    void cgroup?.destroy().catch(() => undefined);
+    throw err;
   } finally {
     process.umask(0);
     n.close(launcherEnd);
   }
-  return new RunningSandbox(child, channel, staging, opts);
+  return new RunningSandbox(child, channel, staging, opts, cgroup);
 }

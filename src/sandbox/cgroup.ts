@@ -1,0 +1,384 @@
+// One sandbox = one cgroup, on cgroup v2, v1 or both. Every sandbox process is in it from
+// its first instruction (the launcher joins it with `--cgroup DIR`, once per hierarchy,
+// before it forks anything), so the cgroup is what limits the sandbox (memory, tasks,
+// cpu), what measures it (cpu time, peak memory, peak tasks, OOM kills) and what stops it
+// (cgroup.kill, or freeze + SIGKILL on v1). Shared by `tsvisor do`, the embedding API and
+// the OCI commands (pause/resume = freeze/thaw, update = update()).
+//
+// Each job goes to the best hierarchy that can do it: a v2 controller when our parent
+// cgroup delegates it, else the v1 controller's own mount. v2 without any controller (a
+// "hybrid" host) still gives cgroup.kill, cgroup.freeze and cpu.stat, which need none.
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostLayout, type Hierarchy, type Layout } from './cgroup-layout.js';
+
+/** Limits of one sandbox; undefined leaves a limit as it is, null removes it. */
+export interface CgroupResources {
+  /** Bytes of memory (anonymous, page cache, tmpfs: the overlay's upper layer is tmpfs,
+   * so files written in the sandbox count too). Swap is never allowed beyond it. */
+  memory?: number | null;
+  /** Tasks (processes and threads) alive at once. */
+  pids?: number | null;
+  /** CPUs' worth of time per scheduling period (1.5 = one and a half CPUs). */
+  cpus?: number | null;
+}
+
+/** What the cgroup measured; null where no hierarchy here can measure it. */
+export interface CgroupUsage {
+  /** user + system time of every task that ever ran in the sandbox. */
+  cpuTimeMs: number | null;
+  memoryBytes: number | null;
+  peakMemoryBytes: number | null;
+  tasks: number | null;
+  peakTasks: number | null;
+  /** Tasks the kernel's OOM killer killed for the memory limit. */
+  oomKills: number;
+  /** Times an allocation hit the memory limit (reclaim, then maybe OOM). */
+  memoryLimitHits: number;
+  /** fork/clone calls refused because of the task limit. */
+  pidsLimitHits: number;
+}
+
+export class CgroupError extends Error {}
+
+/** The jobs a sandbox's cgroup does, each done in at most one hierarchy. */
+type Role = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'freezer';
+
+/** Which limits can be enforced on this host (a caller may make defaults conditional). */
+export interface CgroupSupport {
+  memory: boolean;
+  pids: boolean;
+  cpus: boolean;
+}
+
+const CPU_PERIOD_US = 100_000;
+/** Sandbox ids become directory names: keep them plain. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Where sandboxes go beneath our own cgroup; TSVISOR_CGROUP_PARENT overrides it (tests
+ * use a private one, to check that nothing of theirs is left behind). */
+export const defaultParent = (): string => process.env.TSVISOR_CGROUP_PARENT || 'tsvisor';
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'EIO';
+}
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function write(path: string, value: string): void {
+  try {
+    writeFileSync(path, value);
+  } catch (err) {
+    throw new CgroupError(`write \`${value}\` to \`${path}\`: ${errnoOf(err)}`, { cause: err });
+  }
+}
+
+/** A number from a one-value file, or null. */
+function readNumber(path: string): number | null {
+  const s = read(path);
+  if (s === null) return null;
+  const n = Number(s.trim());
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A key of a flat-keyed file ("key value" lines: memory.events, cpu.stat...). */
+function readKey(path: string, key: string): number | null {
+  const s = read(path);
+  const m = s === null ? null : new RegExp(`^${key} (\\d+)$`, 'm').exec(s);
+  return m ? Number(m[1]) : null;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** Polls COND until true; false after TIMEOUT_MS. Cgroup state changes (frozen, empty)
+ * have no cheap event to wait on from Node, and they settle within milliseconds. */
+async function poll(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let step = 1; ; step = Math.min(step * 2, 50)) {
+    if (cond()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(step);
+  }
+}
+
+/** mkdir -p that survives a concurrent sandbox removing the shared parent meanwhile. */
+function makeDir(dir: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      return;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT' && attempt < 5) continue;
+      throw new CgroupError(`creating cgroup \`${dir}\`: ${errnoOf(err)}`, { cause: err });
+    }
+  }
+}
+
+/** The v2 controllers a sandbox beneath PARENT can have: those our parent gets, enabled
+ * for its children. Best effort: a controller that cannot be enabled is done in v1. */
+function enableV2Controllers(parent: string): Set<string> {
+  const available = (read(join(parent, 'cgroup.controllers')) ?? '').split(/\s+/);
+  for (const c of ['memory', 'pids', 'cpu']) {
+    if (!available.includes(c)) continue;
+    try {
+      writeFileSync(join(parent, 'cgroup.subtree_control'), `+${c}`);
+    } catch {
+      // Refused (e.g. our parent has processes of its own): v1 or nothing does this job.
+    }
+  }
+  return new Set((read(join(parent, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
+}
+
+/** Picks the hierarchy for each role; v2 first. */
+function assignRoles(layout: Layout, v2Controllers: Set<string>): Map<Role, Hierarchy> {
+  const roles = new Map<Role, Hierarchy>();
+  const v2 = layout.v2;
+  for (const role of ['memory', 'pids', 'cpu'] as const) {
+    if (v2 && v2Controllers.has(role)) roles.set(role, v2);
+    else if (layout.v1.has(role)) roles.set(role, layout.v1.get(role)!);
+  }
+  // cpu.stat and cgroup.freeze are core files of every v2 cgroup.
+  const cpuacct = v2 ?? layout.v1.get('cpuacct');
+  if (cpuacct) roles.set('cpuacct', cpuacct);
+  const freezer = v2 ?? layout.v1.get('freezer');
+  if (freezer) roles.set('freezer', freezer);
+  return roles;
+}
+
+export class Cgroup {
+  private destroyed = false;
+
+  private constructor(
+    readonly id: string,
+    /** Every directory of this sandbox's cgroup, one per hierarchy; v2's first if any. */
+    readonly dirs: string[],
+    private readonly roles: Map<Role, string>,
+    private readonly v2Dir: string | undefined,
+    /** The parent directories, removed at destroy when no other sandbox uses them. */
+    private readonly parents: string[],
+  ) {}
+
+  /** What this host lets a sandbox's cgroup enforce. */
+  static support(layout: Layout = hostLayout()): CgroupSupport {
+    const own = layout.v2?.own;
+    const v2 = new Set(own ? (read(join(own, 'cgroup.controllers')) ?? '').split(/\s+/) : []);
+    const has = (c: string): boolean => v2.has(c) || layout.v1.has(c);
+    return { memory: has('memory'), pids: has('pids'), cpus: has('cpu') };
+  }
+
+  /**
+   * Creates `<our cgroup>/<parent>/<id>` in every hierarchy a job needs and applies
+   * RESOURCES. Throws CgroupError (and leaves nothing behind) when a directory cannot be
+   * made or a requested limit cannot be enforced here.
+   */
+  static create(id: string, resources: CgroupResources = {}, opts: { parent?: string; layout?: Layout } = {}): Cgroup {
+    if (!ID.test(id)) throw new CgroupError(`cgroup id \`${id}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
+    const layout = opts.layout ?? hostLayout();
+    const parentName = opts.parent ?? defaultParent();
+    if (!ID.test(parentName)) throw new CgroupError(`cgroup parent \`${parentName}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
+    let v2Controllers = new Set<string>();
+    if (layout.v2) {
+      makeDir(join(layout.v2.own, parentName));
+      v2Controllers = enableV2Controllers(join(layout.v2.own, parentName));
+    }
+    const byHierarchy = assignRoles(layout, v2Controllers);
+    const dirOf = (h: Hierarchy): string => join(h.own, parentName, id);
+    const roles = new Map<Role, string>();
+    for (const [role, h] of byHierarchy) roles.set(role, dirOf(h));
+    const hierarchies = [...new Set(byHierarchy.values())].sort((a, b) => b.version - a.version);
+    if (hierarchies.length === 0) throw new CgroupError('no cgroup hierarchy is mounted');
+    const dirs = hierarchies.map(dirOf);
+    const parents = hierarchies.map((h) => join(h.own, parentName));
+    const cg = new Cgroup(id, dirs, roles, layout.v2 ? dirOf(layout.v2) : undefined, parents);
+    try {
+      for (const dir of dirs) {
+        if (existsSync(dir)) throw new CgroupError(`creating cgroup \`${dir}\`: already exists`);
+        makeDir(dir);
+      }
+      cg.update(resources);
+    } catch (err) {
+      cg.removeDirs();
+      throw err;
+    }
+    return cg;
+  }
+
+  /** `--cgroup DIR` for each directory: what the launcher joins before it forks. */
+  launcherArgs(): string[] {
+    return this.dirs.flatMap((d) => ['--cgroup', d]);
+  }
+
+  /** Applies the limits given; throws when one cannot be enforced on this host. */
+  update(r: CgroupResources): void {
+    if (r.memory !== undefined) this.setMemory(r.memory);
+    if (r.pids !== undefined) {
+      const dir = this.need('pids', r.pids);
+      if (dir) write(join(dir, 'pids.max'), r.pids === null ? 'max' : String(Math.max(1, Math.floor(r.pids))));
+    }
+    if (r.cpus !== undefined) {
+      const dir = this.need('cpu', r.cpus);
+      if (dir) {
+        // The kernel's floor for a quota is 1 ms per period.
+        const quota = r.cpus === null ? null : Math.max(1000, Math.round(r.cpus * CPU_PERIOD_US));
+        if (dir === this.v2Dir) write(join(dir, 'cpu.max'), `${quota ?? 'max'} ${CPU_PERIOD_US}`);
+        else {
+          write(join(dir, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+          write(join(dir, 'cpu.cfs_quota_us'), String(quota ?? -1));
+        }
+      }
+    }
+  }
+
+  /** The directory doing ROLE; a CgroupError when a limit is asked for and none can. */
+  private need(role: Role, value: number | null): string | undefined {
+    const dir = this.roles.get(role);
+    if (!dir && value !== null) throw new CgroupError(`cannot enforce a ${role} limit: no ${role} controller available to this process`);
+    return dir;
+  }
+
+  private setMemory(bytes: number | null): void {
+    const dir = this.need('memory', bytes);
+    if (!dir) return;
+    if (dir === this.v2Dir) {
+      write(join(dir, 'memory.max'), bytes === null ? 'max' : String(bytes));
+      // No swap for a limited sandbox: the limit is the memory it may use, anywhere.
+      if (existsSync(join(dir, 'memory.swap.max'))) write(join(dir, 'memory.swap.max'), bytes === null ? 'max' : '0');
+      return;
+    }
+    const value = bytes === null ? '-1' : String(bytes);
+    const mem = join(dir, 'memory.limit_in_bytes');
+    const memsw = join(dir, 'memory.memsw.limit_in_bytes');
+    if (!existsSync(memsw)) return write(mem, value);
+    // v1 wants memsw (memory + swap) >= memory at every step: lower memory first, raise
+    // memsw first. Setting both to the same value allows no swap.
+    const current = readNumber(mem) ?? Infinity;
+    const lowering = bytes !== null && bytes < current;
+    for (const file of lowering ? [mem, memsw] : [memsw, mem]) write(file, value);
+  }
+
+  /** user + system cpu time of the sandbox so far (one small read: polled for limits). */
+  cpuTimeMs(): number | null {
+    const dir = this.roles.get('cpuacct');
+    if (!dir) return null;
+    if (dir === this.v2Dir) {
+      const us = readKey(join(dir, 'cpu.stat'), 'usage_usec');
+      return us === null ? null : us / 1000;
+    }
+    const ns = readNumber(join(dir, 'cpuacct.usage'));
+    return ns === null ? null : ns / 1e6;
+  }
+
+  usage(): CgroupUsage {
+    const cpuTimeMs = this.cpuTimeMs();
+    const mem = this.roles.get('memory');
+    const v2mem = mem !== undefined && mem === this.v2Dir;
+    const pids = this.roles.get('pids');
+    const memFile = (v1: string, v2: string): number | null => (mem ? readNumber(join(mem, v2mem ? v2 : v1)) : null);
+    return {
+      cpuTimeMs,
+      memoryBytes: memFile('memory.usage_in_bytes', 'memory.current'),
+      peakMemoryBytes: memFile('memory.max_usage_in_bytes', 'memory.peak'),
+      tasks: pids ? readNumber(join(pids, 'pids.current')) : null,
+      peakTasks: pids ? readNumber(join(pids, 'pids.peak')) : null,
+      oomKills: (mem && readKey(join(mem, v2mem ? 'memory.events' : 'memory.oom_control'), 'oom_kill')) || 0,
+      memoryLimitHits: (mem && (v2mem ? readKey(join(mem, 'memory.events'), 'max') : readNumber(join(mem, 'memory.failcnt')))) || 0,
+      pidsLimitHits: (pids && readKey(join(pids, 'pids.events'), 'max')) || 0,
+    };
+  }
+
+  /** Host pids of every process in the sandbox. */
+  procs(): number[] {
+    const text = read(join(this.dirs[0]!, 'cgroup.procs')) ?? '';
+    return text.split('\n').filter(Boolean).map(Number);
+  }
+
+  /** True once no process is left in any of the sandbox's hierarchies. */
+  isEmpty(): boolean {
+    if (this.v2Dir) return readKey(join(this.v2Dir, 'cgroup.events'), 'populated') === 0;
+    return this.dirs.every((d) => (read(join(d, 'cgroup.procs')) ?? '').trim() === '');
+  }
+
+  /** Stops every task where it stands (pause); resolves once all are frozen. */
+  async freeze(): Promise<void> {
+    const dir = this.roles.get('freezer');
+    if (!dir) throw new CgroupError('cannot freeze: no freezer available to this process');
+    const v2 = dir === this.v2Dir;
+    write(join(dir, v2 ? 'cgroup.freeze' : 'freezer.state'), v2 ? '1' : 'FROZEN');
+    const frozen = (): boolean =>
+      v2 ? readKey(join(dir, 'cgroup.events'), 'frozen') === 1 : read(join(dir, 'freezer.state'))?.trim() === 'FROZEN';
+    if (!(await poll(frozen, 5000))) throw new CgroupError(`freezing \`${dir}\`: still not frozen after 5 s`);
+  }
+
+  /** Lets frozen tasks run again (resume). */
+  thaw(): void {
+    const dir = this.roles.get('freezer');
+    if (!dir) return;
+    const v2 = dir === this.v2Dir;
+    write(join(dir, v2 ? 'cgroup.freeze' : 'freezer.state'), v2 ? '0' : 'THAWED');
+  }
+
+  /** SIGKILLs every task of the sandbox, including ones forking as fast as they can, and
+   * resolves once none is left. */
+  async kill(): Promise<void> {
+    if (this.destroyed) return;
+    if (this.v2Dir && existsSync(join(this.v2Dir, 'cgroup.kill'))) {
+      write(join(this.v2Dir, 'cgroup.kill'), '1');
+    } else {
+      // v1: frozen tasks cannot fork between our read of cgroup.procs and the kills;
+      // SIGKILL reaches them frozen, and they die once thawed.
+      const canFreeze = this.roles.has('freezer');
+      for (let round = 0; round < 100 && !this.isEmpty(); round++) {
+        if (canFreeze) await this.freeze().catch(() => undefined);
+        for (const pid of this.procs()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+        if (canFreeze) this.thaw();
+        if (await poll(() => this.isEmpty(), 200)) break;
+      }
+    }
+    if (!(await poll(() => this.isEmpty(), 5000))) throw new CgroupError(`killing \`${this.dirs[0]}\`: tasks left after 5 s`);
+  }
+
+  /** Kills what is left and removes every directory; safe to call more than once. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    if (!this.isEmpty()) await this.kill();
+    this.destroyed = true;
+    this.removeDirs();
+  }
+
+  /** Removes a leftover sandbox directory if nothing runs in it; quiet otherwise. */
+  static removeStale(dir: string): void {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // In use (EBUSY) or already gone.
+    }
+  }
+
+  private removeDirs(): void {
+    for (const dir of this.dirs) {
+      try {
+        rmdirSync(dir);
+      } catch (err) {
+        if (errnoOf(err) !== 'ENOENT') throw new CgroupError(`removing cgroup \`${dir}\`: ${errnoOf(err)}`, { cause: err });
+      }
+    }
+    for (const parent of this.parents) {
+      try {
+        rmdirSync(parent);
+      } catch {
+        // Another sandbox still uses it (EBUSY): the last one out removes it.
+      }
+    }
+  }
+}

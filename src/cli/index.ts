@@ -2,9 +2,26 @@
 import { Command } from 'commander';
 import { doCommand } from './do.js';
 import { fail } from './errors.js';
+import { createCommand } from './create.js';
+import { startCommand } from './start.js';
+import { runCommand } from './run.js';
+import { stateCommand } from './state.js';
+import { killCommand } from './kill.js';
+import { deleteCommand } from './delete.js';
+import { listCommand } from './list.js';
+import { psCommand } from './ps.js';
+import { pauseCommand } from './pause.js';
+import { resumeCommand } from './resume.js';
+import { eventsCommand } from './events.js';
+import { updateCommand } from './update.js';
+import { specCommand } from './spec.js';
+import { featuresCommand } from './features.js';
+import { waitCommand } from './wait.js';
+import { installCommand } from './install.js';
+import { addGlobalOptions } from './oci.js';
 import { syscallsCommand } from './syscalls.js';
 
-const commands = [doCommand, syscallsCommand];
+const commands = [doCommand, syscallsCommand, createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, psCommand, pauseCommand, resumeCommand, eventsCommand, updateCommand, specCommand, featuresCommand, waitCommand, installCommand];
 
 export function program(): Command {
   const p = new Command('tsvisor')
@@ -13,6 +30,7 @@ export function program(): Command {
     .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
+  addGlobalOptions(p);
   for (const make of commands) p.addCommand(make().passThroughOptions().exitOverride());
   return p;
 }

@@ -1,0 +1,37 @@
+// `tsvisor events [--stats] [--interval D] ID`: JSON lines as runc prints them:
+// {"type":"stats","id":…,"data":{…}}, once with --stats, else every interval until the
+// container stops.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command } from 'commander';
+import { pids, state } from '../oci/container.js';
+import { stats } from '../oci/stats.js';
+import { UsageError } from './errors.js';
+import { runOci } from './oci.js';
+
+/** Go-style durations as runc takes them: 5s, 500ms, 1m. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(s);
+  if (!m) throw new UsageError(`--interval \`${s}\`: want a duration such as 5s or 500ms`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+export function eventsCommand(): Command {
+  return new Command('events')
+    .description('print container resource usage as JSON lines')
+    .option('--stats', 'print the statistics once and exit', false)
+    .option('--interval <duration>', 'interval between statistics', '5s')
+    .argument('<id>', 'container id')
+    .action(async (id: string, flags: { stats: boolean; interval: string }, cmd: Command) => {
+      await runOci(cmd, `events of container \`${id}\``, async (g) => {
+        const interval = parseDuration(flags.interval);
+        for (;;) {
+          const c = state(g, id);
+          if (c.status === 'stopped') throw new Error('container is stopped');
+          process.stdout.write(`${JSON.stringify({ type: 'stats', id, data: stats(pids(c)) })}\n`);
+          if (flags.stats) return;
+          await sleep(interval);
+        }
+      });
+    });
+}

@@ -1,0 +1,24 @@
+// `tsvisor install [--config-file F] [--runtime NAME] [-- RUNTIME_ARGS...]`: register
+// tsvisor as a Docker runtime (daemon.json `runtimes`), as `runsc install` does.
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { install } from '../oci/install.js';
+import { runOci } from './oci.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsvisor');
+
+export function installCommand(): Command {
+  return new Command('install')
+    .description('add tsvisor to the runtimes of Docker\'s daemon.json (restart dockerd afterwards)')
+    .option('--config-file <file>', 'daemon.json to edit', '/etc/docker/daemon.json')
+    .option('--runtime <name>', 'name of the runtime in Docker', 'tsvisor')
+    .option('--runtime-args <args...>', 'global flags Docker passes to tsvisor (e.g. --debug)')
+    .action(async (flags: { configFile: string; runtime: string; runtimeArgs?: string[] }, cmd: Command) => {
+      await runOci(cmd, `installing into \`${flags.configFile}\``, () => {
+        install({ configFile: flags.configFile, runtime: flags.runtime, path: realpathSync(bin), runtimeArgs: flags.runtimeArgs ?? [] });
+        process.stdout.write(`runtime \`${flags.runtime}\` added to ${flags.configFile}; restart dockerd to use it\n`);
+      });
+    });
+}

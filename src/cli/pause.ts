@@ -1,0 +1,13 @@
+// `tsvisor pause ID`: stop every process of the container until `resume`.
+import { Command } from 'commander';
+import { setPaused } from '../oci/container.js';
+import { runOci } from './oci.js';
+
+export function pauseCommand(): Command {
+  return new Command('pause')
+    .description('suspend every process of a container')
+    .argument('<id>', 'container id')
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      await runOci(cmd, `pausing container \`${id}\``, (g) => setPaused(g, id, true));
+    });
+}

@@ -1,0 +1,48 @@
+// `tsvisor run [--bundle DIR] [--detach] ID`: create, start, and (unless --detach) wait for
+// the container and delete it, exiting with its status. Signals this command gets are
+// passed on to the container's process, as runc does.
+import { constants } from 'node:os';
+import { Command } from 'commander';
+import { create, kill, remove, start, wait } from '../oci/container.js';
+import { runOci } from './oci.js';
+
+interface RunFlags {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  detach: boolean;
+  keep: boolean;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('create and start a container, wait for it and delete it')
+    .option('-b, --bundle <dir>', 'bundle directory (holding config.json)', '.')
+    .option('--pid-file <file>', 'write the pid of the container daemon to FILE')
+    .option('--console-socket <path>', 'unix socket to receive the pty master (process.terminal)')
+    .option('-d, --detach', 'return once started, leaving the container running', false)
+    .option('--keep', 'do not delete the container after it exits', false)
+    .option('--no-pivot', 'accepted for runc compatibility')
+    .option('--no-new-keyring', 'accepted for runc compatibility')
+    .argument('<id>', 'container id')
+    .action(async (id: string, flags: RunFlags, cmd: Command) => {
+      await runOci(cmd, `running container \`${id}\``, async (g) => {
+        await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket });
+        try {
+          await start(g, id);
+        } catch (err) {
+          await remove(g, id, true);
+          throw err;
+        }
+        if (flags.detach) return;
+        const forward = (sig: NodeJS.Signals): void => void kill(g, id, constants.signals[sig], false).catch(() => {});
+        for (const sig of FORWARDED) process.on(sig, forward);
+        const code = await wait(g, id);
+        for (const sig of FORWARDED) process.off(sig, forward);
+        if (!flags.keep) await remove(g, id, true);
+        process.exitCode = code;
+      });
+    });
+}

@@ -1,0 +1,248 @@
+// The container lifecycle, one function per runc verb, over the state directory
+// (state.ts), the lock (lock.ts) and the daemon (daemon.ts). Each function takes the
+// state root and typed options and throws an Error whose message is the whole story.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { request } from './control.js';
+import type { DaemonOptions } from './daemon.js';
+import { runHooks } from './hooks.js';
+import { lock, LockGone } from './lock.js';
+import type { LogOptions } from './log.js';
+import { isAlive, procRef, tree } from './proc.js';
+import type { Spec } from './spec.js';
+import { containerDir, ensureRoot, loadContainer, NotFound, writeJsonAtomic, type Container, type StateRecord } from './state.js';
+
+const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon.js');
+
+export interface Globals {
+  root: string;
+  log: LogOptions;
+  strace?: string;
+}
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+}
+
+/** Runs FN holding the container's lock. */
+async function locked<T>(root: string, id: string, fn: (c: Container) => Promise<T> | T): Promise<T> {
+  const dir = containerDir(root, id);
+  let release;
+  try {
+    release = await lock(dir);
+  } catch (err) {
+    if (err instanceof LockGone) throw new NotFound(`container \`${id}\` does not exist`);
+    throw err;
+  }
+  try {
+    return await fn(loadContainer(root, id));
+  } finally {
+    release();
+  }
+}
+
+/** Writes the pid file as runc does: a temporary file renamed into place. */
+function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
+}
+
+/** Collects what the daemon says on its readiness pipe until it closes it. */
+function readReady(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let msg = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => (msg += d));
+    stream.on('end', () => resolve(msg));
+    stream.on('error', () => resolve(msg));
+  });
+}
+
+/**
+ * create: validates the bundle, records the container, spawns its daemon with our stdio,
+ * and returns once the container's process waits for `start`.
+ */
+export async function create(g: Globals, id: string, o: CreateOptions): Promise<void> {
+  // Loaded here only: compiling the schema costs ~100 ms, which no other verb should pay.
+  const { loadBundle } = await import('./bundle.js');
+  const bundle = loadBundle(o.bundle);
+  // runc refuses this pairing too: the socket would never get a terminal.
+  if (o.consoleSocket && !bundle.spec.process?.terminal) throw new Error('--console-socket given, but `process.terminal` is false');
+  ensureRoot(g.root);
+  const dir = containerDir(g.root, id);
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`container \`${id}\` already exists`);
+    throw err;
+  }
+  const release = await lock(dir);
+  try {
+    const record: StateRecord = {
+      id,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+    };
+    if (bundle.spec.annotations) record.annotations = bundle.spec.annotations;
+    writeJsonAtomic(join(dir, 'config.json'), bundle.spec);
+    writeJsonAtomic(join(dir, 'state.json'), record);
+    const daemonOpts: DaemonOptions = { log: g.log, strace: g.strace };
+    writeJsonAtomic(join(dir, 'daemon.json'), daemonOpts);
+    // Detached: its own session, so signals meant for this command (or its terminal)
+    // never reach the container.
+    const child = spawn(process.execPath, [daemonJs, dir], {
+      detached: true,
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      cwd: dir,
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
+    const daemon = procRef(child.pid ?? 0);
+    if (daemon) {
+      record.daemon = daemon;
+      writeJsonAtomic(join(dir, 'state.json'), record);
+    }
+    const msg = await readReady(child.stdio[3] as NodeJS.ReadableStream);
+    if (msg !== 'ok') {
+      await new Promise((done) => (child.exitCode !== null || child.signalCode !== null ? done(null) : child.once('exit', done)));
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(msg.startsWith('error: ') ? msg.slice(7) : `the sandbox daemon exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    }
+    if (o.pidFile) writePidFile(o.pidFile, child.pid!);
+    child.unref();
+  } finally {
+    release();
+  }
+}
+
+export async function start(g: Globals, id: string): Promise<void> {
+  await locked(g.root, id, async (c) => {
+    const status = c.status;
+    if (status !== 'created') throw new Error(`cannot start a container in the \`${status}\` state`);
+    const reply = await request(c.dir, { op: 'start' });
+    if (!reply.ok) throw new Error(reply.error);
+  });
+}
+
+export function state(g: Globals, id: string): Container {
+  return loadContainer(g.root, id);
+}
+
+/** Host pids of every process of the container: its init and all descendants. */
+export function pids(c: Container): number[] {
+  const init = c.runtime?.init;
+  if (c.status === 'stopped' || !isAlive(init)) return [];
+  return tree(init.pid);
+}
+
+function signal(pid: number, sig: number): void {
+  try {
+    process.kill(pid, sig);
+  } catch (err) {
+    // Exited since we listed it.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * kill: the signal goes to the container's process (process.args), or with ALL to every
+ * process of the container. SIGKILL goes to the sandbox's init as well, whose death
+ * takes down its whole pid namespace.
+ */
+export async function kill(g: Globals, id: string, sig: number, all: boolean): Promise<void> {
+  await locked(g.root, id, (c) => {
+    const status = c.status;
+    if (status === 'stopped' || status === 'creating') throw new Error(`cannot kill a container in the \`${status}\` state`);
+    if (all) {
+      for (const pid of pids(c)) signal(pid, sig);
+      return;
+    }
+    const target = isAlive(c.runtime?.workload) ? c.runtime!.workload! : c.runtime?.init;
+    if (!isAlive(target)) throw new Error('the container has no process left');
+    signal(target.pid, sig);
+    if (sig === 9 && isAlive(c.runtime?.init)) signal(c.runtime!.init!.pid, 9);
+  });
+}
+
+/** Waits for the daemon to exit, SIGKILLing it after GRACE ms. */
+async function reapDaemon(c: Container, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (isAlive(c.record.daemon)) {
+    if (Date.now() > deadline) {
+      signal(c.record.daemon!.pid, 9);
+      await sleep(10);
+      if (Date.now() > deadline + 2000) break;
+    }
+    await sleep(5);
+  }
+}
+
+export async function remove(g: Globals, id: string, force: boolean): Promise<void> {
+  await locked(g.root, id, async (c) => {
+    const status = c.status;
+    if ((status === 'running' || status === 'paused') && !force) {
+      throw new Error(`cannot delete container \`${id}\` that is not stopped: ${status} (use --force)`);
+    }
+    if (status !== 'stopped') {
+      // created, creating, or forced: everything goes with the sandbox's init.
+      for (const ref of [c.runtime?.init, c.runtime?.launcher]) if (isAlive(ref)) signal(ref.pid, 9);
+      if (status === 'creating' && isAlive(c.record.daemon)) signal(c.record.daemon!.pid, 9);
+    }
+    await reapDaemon(c, 5000);
+    const spec = JSON.parse(readFileSync(join(c.dir, 'config.json'), 'utf8')) as Spec;
+    try {
+      await runHooks('poststop', spec.hooks?.poststop, { ...c.ociState(), status: 'stopped', pid: 0 });
+    } catch (err) {
+      // The spec: a poststop failure is logged, and delete goes on.
+      process.emitWarning((err as Error).message);
+    }
+    rmSync(c.dir, { recursive: true, force: true });
+  });
+}
+
+/** wait: the container's exit status, once it has one. */
+export async function wait(g: Globals, id: string): Promise<number> {
+  const c = loadContainer(g.root, id);
+  if (c.status !== 'stopped') {
+    try {
+      const reply = await request(c.dir, { op: 'wait' });
+      if (reply.ok && reply.exitCode !== undefined) return reply.exitCode;
+    } catch {
+      // The daemon went away: fall back to what it recorded.
+    }
+  }
+  const after = loadContainer(g.root, id);
+  return after.runtime?.exitCode ?? 128 + 9;
+}
+
+/** pause and resume: SIGSTOP/SIGCONT every process, parents first (no cgroup freezer yet). */
+export async function setPaused(g: Globals, id: string, paused: boolean): Promise<void> {
+  await locked(g.root, id, (c) => {
+    const status = c.status;
+    if (paused && status !== 'running') throw new Error(`cannot pause a container in the \`${status}\` state`);
+    if (!paused && status !== 'paused') throw new Error(`cannot resume a container in the \`${status}\` state`);
+    for (const pid of pids(c)) signal(pid, paused ? 19 /* SIGSTOP */ : 18 /* SIGCONT */);
+    c.saveRecord({ ...c.record, paused });
+  });
+}
+
+/** ps without --format json: the host's `ps ARGS` limited to the container's pids. */
+export function psTable(c: Container, args: string[]): string {
+  const mine = new Set(pids(c));
+  const r = spawnSync('ps', args.length > 0 ? args : ['-ef'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ps: ${r.stderr.trim() || `exit status ${r.status}`}`);
+  const [header = '', ...lines] = r.stdout.split('\n');
+  const pidCol = header.trim().split(/\s+/).indexOf('PID');
+  if (pidCol < 0) throw new Error('ps: output has no PID column');
+  return [header, ...lines.filter((l) => mine.has(Number(l.trim().split(/\s+/)[pidCol])))].join('\n') + '\n';
+}
+

@@ -1,0 +1,134 @@
+// From a validated OCI spec to the sandbox's options: what tsvisor supports is translated,
+// what it provides by itself (/proc, /dev, /sys) is recognised, and what it cannot honour
+// is refused with the field's name, or (where Docker always sends it and refusing would
+// make every container fail) logged as ignored.
+import { chmodSync, mkdirSync } from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { BindMount } from '../sandbox/sandbox.js';
+import type { Mount, Spec } from './spec.js';
+
+/** What the sandbox needs from the spec, before stdio and logging are added. */
+export interface Plan {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  rootfs: string;
+  mounts: BindMount[];
+  network: 'none' | 'host';
+  hostname: string;
+  launcherArgs: string[];
+  /** Things the spec asks for that tsvisor does not do, for the log. */
+  ignored: string[];
+}
+
+export class Unsupported extends Error {}
+
+/** Mount points the launcher always builds itself (addon/launcher/README.md, "Mounts"). */
+const PROVIDED: Record<string, string[]> = {
+  '/proc': ['proc'],
+  '/sys': ['sysfs', 'bind'],
+  '/dev': ['tmpfs', 'devtmpfs'],
+  '/dev/pts': ['devpts'],
+  '/dev/shm': ['tmpfs', 'bind'],
+};
+
+/** Pseudo filesystems tsvisor does not mount: the sentry serves (or refuses) their paths. */
+const SKIPPED_TYPES = new Set(['mqueue', 'cgroup', 'cgroup2', 'sysfs', 'proc', 'devpts']);
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/** tmpfs `mode=` option (octal), if any. */
+function tmpfsMode(m: Mount): number | undefined {
+  const opt = (m.options ?? []).find((o) => o.startsWith('mode='));
+  return opt ? parseInt(opt.slice(5), 8) : undefined;
+}
+
+export function envRecord(list: string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const eq = kv.indexOf('=');
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * Translates SPEC (from BUNDLE) for the container whose state directory is DIR; tmpfs
+ * mounts become empty directories under DIR/tmpfs (the state dir lives on /run, a tmpfs).
+ */
+export function planSandbox(spec: Spec, bundle: string, dir: string): Plan {
+  const p = spec.process;
+  if (!p) throw new Unsupported('`process`: is required to start a container');
+  if (!p.args || p.args.length === 0) throw new Unsupported('`process.args`: is required to start a container');
+  if (p.terminal) throw new Unsupported('`process.terminal`: terminals (--console-socket) are not supported yet');
+  const ignored: string[] = [];
+  const launcherArgs: string[] = [];
+
+  const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
+  if (spec.root.readonly) launcherArgs.push('--readonly-root');
+
+  let network: 'none' | 'host' = 'host';
+  for (const ns of spec.linux?.namespaces ?? []) {
+    if (ns.type === 'network') {
+      network = 'none';
+      if (ns.path) launcherArgs.push('--netns', ns.path);
+    } else if (ns.path) {
+      throw new Unsupported(`\`linux.namespaces\`: joining an existing \`${ns.type}\` namespace is not supported`);
+    } else if (ns.type === 'user') {
+      throw new Unsupported('`linux.namespaces`: user namespaces are not supported yet');
+    }
+  }
+  if ((spec.linux?.uidMappings?.length ?? 0) > 0 || (spec.linux?.gidMappings?.length ?? 0) > 0) {
+    throw new Unsupported('`linux.uidMappings`: user namespaces are not supported yet');
+  }
+
+  const user = p.user ?? {};
+  if (user.uid !== undefined && user.uid !== 0) launcherArgs.push('--uid', String(user.uid));
+  if (user.gid !== undefined && user.gid !== 0) launcherArgs.push('--gid', String(user.gid));
+  if (user.additionalGids && user.additionalGids.length > 0) launcherArgs.push('--groups', user.additionalGids.join(','));
+  if (user.umask !== undefined) launcherArgs.push('--umask', user.umask.toString(8));
+  // The launcher takes prlimit(1)'s names: RLIMIT_NOFILE is `nofile`.
+  for (const r of p.rlimits ?? []) launcherArgs.push('--rlimit', `${r.type.slice('RLIMIT_'.length).toLowerCase()}=${r.soft}:${r.hard}`);
+
+  const mounts: BindMount[] = [];
+  let tmpfsCount = 0;
+  for (const m of spec.mounts ?? []) {
+    const dest = m.destination;
+    if (!dest.startsWith('/')) throw new Unsupported(`\`mounts\`: destination \`${dest}\` must be absolute`);
+    if (PROVIDED[dest]?.includes(m.type ?? (isBind(m) ? 'bind' : ''))) continue;
+    if (isBind(m)) {
+      if (!m.source) throw new Unsupported(`\`mounts\`: bind mount on \`${dest}\` has no source`);
+      const source = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
+      mounts.push({ source, destination: dest, readonly: (m.options ?? []).includes('ro') });
+    } else if (m.type === 'tmpfs') {
+      const src = join(dir, 'tmpfs', String(tmpfsCount++));
+      mkdirSync(src, { recursive: true });
+      chmodSync(src, tmpfsMode(m) ?? 0o1777);
+      mounts.push({ source: src, destination: dest, readonly: (m.options ?? []).includes('ro') });
+    } else if (m.type && SKIPPED_TYPES.has(m.type)) {
+      ignored.push(`mount of ${m.type} on ${dest}`);
+    } else {
+      throw new Unsupported(`\`mounts\`: type \`${m.type ?? '(none)'}\` on \`${dest}\` is not supported`);
+    }
+  }
+
+  if (spec.linux?.seccomp) ignored.push('linux.seccomp (tsvisor applies its own policy)');
+  if (p.capabilities) ignored.push('process.capabilities (the workload runs with none)');
+  if (spec.linux?.resources) ignored.push('linux.resources (no cgroup support yet)');
+  if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0) ignored.push('linux.sysctl');
+
+  return {
+    argv: p.args,
+    env: envRecord(p.env),
+    cwd: p.cwd,
+    rootfs,
+    mounts,
+    network,
+    hostname: spec.hostname ?? hostHostname(),
+    launcherArgs,
+    ignored,
+  };
+}

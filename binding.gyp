@@ -25,6 +25,8 @@
         "addon/launcher/rootfs.c",
         "addon/launcher/confine.c",
         "addon/launcher/channel.c",
+        "addon/launcher/identity.c",
+        "addon/launcher/netns.c",
         "addon/launcher/cgroup.c",
         "addon/launcher/rlimits.c"
       ],

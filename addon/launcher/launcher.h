@@ -49,6 +49,15 @@ struct options {
 	size_t n_cgroups;
 	struct rlimit_opt *rlimits; /* --rlimit..., set in the workload (rlimits.c) */
 	size_t n_rlimits;
+	/* The workload's identity (identity.c); has_*: given on the command line. */
+	bool has_uid, has_gid, has_groups;
+	uid_t uid;               /* --uid */
+	gid_t gid;               /* --gid */
+	gid_t *groups;           /* --groups */
+	size_t n_groups;
+	int umask;               /* --umask, -1: inherited */
+	const char *netns;       /* --netns PATH: join instead of a new one (netns.c) */
+	bool readonly_root;      /* --readonly-root: --rootfs bound read-only, no overlay */
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
 
@@ -81,6 +90,17 @@ void join_cgroups(const struct options *opts);
 /* rlimits.c: `--rlimit NAME=SOFT[:HARD]`, set by the workload before it drops caps. */
 bool add_rlimit(struct options *opts, const char *arg);
 void apply_rlimits(const struct options *opts);
+
+/* identity.c: `--uid`, `--gid`, `--groups`, `--umask`, applied by the workload before
+ * it drops its capabilities. */
+bool set_uid_option(struct options *opts, const char *arg);
+bool set_gid_option(struct options *opts, const char *arg);
+bool set_groups_option(struct options *opts, const char *arg);
+bool set_umask_option(struct options *opts, const char *arg);
+void apply_identity(const struct options *opts);
+
+/* netns.c: `--netns PATH`, joined by the launcher before it unshares the rest. */
+void join_netns(const char *path);
 
 /* rootfs.c: everything init mounts, up to pivot_root and chdir(--cwd). */
 void build_rootfs(const struct options *opts);

@@ -61,6 +61,7 @@ static _Noreturn void run_workload(const struct options *opts, const struct sock
 	reset_signals();
 	relay_adopt(relay);
 	apply_rlimits(opts);
+	apply_identity(opts);
 	drop_capabilities();
 	set_no_new_privs();
 	/*
@@ -264,6 +265,8 @@ int main(int argc, char **argv)
 	join_cgroups(&opts); /* before anything forks: the whole sandbox is inside */
 	close_inherited_fds(opts.channel);
 	channel_read_filter(&prog);
-	unshare_namespaces(opts.net_none);
+	if (opts.netns)
+		join_netns(opts.netns);
+	unshare_namespaces(opts.net_none && !opts.netns);
 	run_launcher(&opts, &prog);
 }

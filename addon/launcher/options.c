@@ -22,6 +22,12 @@
 /* Long-only options, outside the range of characters. */
 #define OPT_CGROUP 0x200
 #define OPT_RLIMIT 0x201
+#define OPT_UID 0x210
+#define OPT_GID 0x211
+#define OPT_GROUPS 0x212
+#define OPT_UMASK 0x213
+#define OPT_NETNS 0x214
+#define OPT_READONLY_ROOT 0x215
 
 static char error[512];
 
@@ -83,6 +89,12 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "channel", required_argument, NULL, 'C' },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "rlimit", required_argument, NULL, OPT_RLIMIT },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "gid", required_argument, NULL, OPT_GID },
+		{ "groups", required_argument, NULL, OPT_GROUPS },
+		{ "umask", required_argument, NULL, OPT_UMASK },
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "readonly-root", no_argument, NULL, OPT_READONLY_ROOT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -92,6 +104,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		.cwd = "/",
 		.net_none = true,
 		.channel = DEFAULT_CHANNEL_FD,
+		.umask = -1,
 		.mounts = calloc(argc, sizeof(struct bind_mount)),
 	};
 	if (!opts->mounts)
@@ -135,6 +148,30 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case OPT_RLIMIT:
 			if (!add_rlimit(opts, optarg))
 				return set_error("`--rlimit %s`: want NAME=SOFT[:HARD]", optarg);
+			break;
+		case OPT_UID:
+			if (!set_uid_option(opts, optarg))
+				return set_error("`--uid %s`: want a numeric id", optarg);
+			break;
+		case OPT_GID:
+			if (!set_gid_option(opts, optarg))
+				return set_error("`--gid %s`: want a numeric id", optarg);
+			break;
+		case OPT_GROUPS:
+			if (!set_groups_option(opts, optarg))
+				return set_error("`--groups %s`: want numeric ids, comma-separated", optarg);
+			break;
+		case OPT_UMASK:
+			if (!set_umask_option(opts, optarg))
+				return set_error("`--umask %s`: want an octal mode", optarg);
+			break;
+		case OPT_NETNS:
+			if (optarg[0] != '/')
+				return set_error("`--netns %s`: want an absolute path", optarg);
+			opts->netns = optarg;
+			break;
+		case OPT_READONLY_ROOT:
+			opts->readonly_root = true;
 			break;
 		case ':':
 			return set_error("`%s` needs a value", argv[optind - 1]);

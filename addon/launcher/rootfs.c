@@ -349,8 +349,11 @@ static void mount_host_mounts(const char *staging, const char *root,
 	}
 }
 
-/* `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it). */
-static void mount_rootfs(const char *staging, const char *root, const char *dir)
+/*
+ * `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it); with
+ * `--readonly-root`, the read-only bind only (an OCI spec's root.readonly).
+ */
+static void mount_rootfs(const char *staging, const char *root, const char *dir, bool readonly)
 {
 	struct stat st;
 
@@ -360,7 +363,7 @@ static void mount_rootfs(const char *staging, const char *root, const char *dir)
 		errno = ENOTDIR;
 		fail("rootfs `%s`", dir);
 	}
-	if (mount_overlay(staging, dir, root, 0, 0) == 0)
+	if (!readonly && mount_overlay(staging, dir, root, 0, 0) == 0)
 		return;
 	if (bind_read_only(dir, root) < 0)
 		fail("rootfs `%s`", dir);
@@ -608,7 +611,7 @@ void build_rootfs(const struct options *opts)
 	mount_staging(staging);
 	join_path(root, staging, "/root");
 	if (opts->rootfs)
-		mount_rootfs(staging, root, opts->rootfs);
+		mount_rootfs(staging, root, opts->rootfs, opts->readonly_root);
 	else
 		mount_host_mounts(staging, root, &host);
 	mount_proc(root);

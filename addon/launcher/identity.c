@@ -1,0 +1,136 @@
+/*
+ * The workload's identity, from an OCI spec's process.user: `--uid UID`, `--gid GID`,
+ * `--groups G1,G2...` and `--umask OCTAL`. Set in the workload before it drops its
+ * capabilities (changing ids needs CAP_SETUID/CAP_SETGID), in the order that keeps the
+ * capabilities drop_capabilities() itself needs: groups, then gid, then uid with
+ * PR_SET_KEEPCAPS so the permitted set survives, then the effective set raised back from
+ * it. The kernel clears the parent-death signal when credentials change, so it is set
+ * again afterwards.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* A decimal id in [0, UINT32_MAX - 1] (-1 means "unchanged" to the set*id calls). */
+static bool parse_id(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v >= UINT_MAX)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+bool set_uid_option(struct options *opts, const char *arg)
+{
+	unsigned int v;
+
+	if (!parse_id(arg, &v))
+		return false;
+	opts->uid = v;
+	opts->has_uid = true;
+	return true;
+}
+
+bool set_gid_option(struct options *opts, const char *arg)
+{
+	unsigned int v;
+
+	if (!parse_id(arg, &v))
+		return false;
+	opts->gid = v;
+	opts->has_gid = true;
+	return true;
+}
+
+/* `--groups G1,G2...` (an empty list clears the supplementary groups). */
+bool set_groups_option(struct options *opts, const char *arg)
+{
+	size_t n = 1;
+	char *copy, *tok, *rest;
+
+	for (const char *p = arg; *p; p++)
+		n += *p == ',';
+	opts->groups = calloc(n, sizeof *opts->groups);
+	copy = strdup(arg);
+	if (!opts->groups || !copy)
+		return false;
+	opts->n_groups = 0;
+	for (tok = strtok_r(copy, ",", &rest); tok; tok = strtok_r(NULL, ",", &rest)) {
+		unsigned int v;
+
+		if (!parse_id(tok, &v))
+			return false;
+		opts->groups[opts->n_groups++] = v;
+	}
+	opts->has_groups = true;
+	free(copy);
+	return true;
+}
+
+bool set_umask_option(struct options *opts, const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 8);
+
+	if (*arg == '\0' || *end != '\0' || v < 0 || v > 0777)
+		return false;
+	opts->umask = (int)v;
+	return true;
+}
+
+/* Raises the effective capabilities back to the permitted set (lost at setresuid). */
+static void restore_effective_caps(void)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0, /* this thread */
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &header, data) < 0)
+		fail("capget");
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		data[i].effective = data[i].permitted;
+	if (syscall(SYS_capset, &header, data) < 0)
+		fail("capset");
+}
+
+void apply_identity(const struct options *opts)
+{
+	if (opts->umask >= 0)
+		umask((mode_t)opts->umask);
+	if (!opts->has_uid && !opts->has_gid && !opts->has_groups)
+		return;
+	/* As runc: the supplementary groups are exactly those given (none if not given). */
+	if (setgroups(opts->n_groups, opts->groups) < 0)
+		fail("setgroups");
+	if (opts->has_gid && setresgid(opts->gid, opts->gid, opts->gid) < 0)
+		fail("setresgid `%u`", opts->gid);
+	if (opts->has_uid) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			fail("prctl `PR_SET_KEEPCAPS`");
+		if (setresuid(opts->uid, opts->uid, opts->uid) < 0)
+			fail("setresuid `%u`", opts->uid);
+		restore_effective_caps();
+		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+			fail("prctl `PR_SET_KEEPCAPS`");
+	}
+	die_with_parent(1 /* init */);
+}

@@ -1,11 +1,13 @@
 // `tsvisor do [flags] -- PROG [ARGS...]`: run one command in a fresh sandbox whose root is
 // the host's / (or --root DIR) beneath a private writable layer, with the caller's stdio,
 // and exit with its status.
-import { createWriteStream, statSync } from 'node:fs';
+import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { startSandbox, type BindMount } from '../sandbox/sandbox.js';
-import { UsageError, fail } from './errors.js';
+import { UsageError, fail, EXIT_SETUP } from './errors.js';
+import { addLimitOptions, parseLimitOptions, type LimitOptions } from './limits.js';
+import { limitMessage, usageRecord, type UsageRecord } from '../sandbox/usage.js';
 
 export interface DoOptions {
   root?: string;
@@ -19,10 +21,12 @@ export interface DoOptions {
   debug: boolean;
 }
 
+export type DoFlags = DoOptions & LimitOptions;
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function doCommand(): Command {
-  return new Command('do')
+  const cmd = new Command('do')
     .description('run a command in a new sandbox and exit with its status')
     .usage('[flags] -- PROG [ARGS...]')
     .option('--root <dir>', 'use DIR as the root (beneath a private writable layer) instead of the host /')
@@ -33,10 +37,11 @@ export function doCommand(): Command {
     .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
     .option('--strace', 'print each trapped syscall with its arguments and result', false)
     .option('--strace-log <file>', 'write --strace lines to FILE instead of stderr')
-    .option('--debug', 'print a summary of unimplemented syscalls at exit', false)
+    .option('--debug', 'print a summary of unimplemented syscalls at exit', false);
+  return addLimitOptions(cmd)
     .argument('<prog>', 'program to run')
     .argument('[args...]', 'its arguments')
-    .action(async (prog: string, args: string[], opts: DoOptions) => {
+    .action(async (prog: string, args: string[], opts: DoFlags) => {
       process.exitCode = await runDo([prog, ...args], opts);
     });
 }
@@ -81,34 +86,61 @@ function checkRoot(dir: string): string {
   return abs;
 }
 
-export async function runDo(argv: string[], opts: DoOptions): Promise<number> {
+/** Writes the --usage-json record; a failure is reported, never fatal to the status. */
+function writeUsage(file: string | undefined, record: UsageRecord): void {
+  if (!file) return;
+  try {
+    writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  } catch (err) {
+    process.stderr.write(`tsvisor: writing --usage-json \`${file}\`: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+  }
+}
+
+export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
   let rootfs: string | undefined, mounts: BindMount[], env: Record<string, string>;
+  let limits: ReturnType<typeof parseLimitOptions>;
   try {
     rootfs = opts.root === undefined ? undefined : checkRoot(opts.root);
     mounts = opts.mount.map(parseMount);
     env = parseEnv(opts.env);
+    limits = parseLimitOptions(opts);
   } catch (err) {
     return fail(err);
   }
   const straceOut = opts.straceLog ? createWriteStream(opts.straceLog) : undefined;
-  const sandbox = startSandbox({
-    argv,
-    env,
-    cwd: opts.cwd ?? (rootfs ? '/' : process.cwd()),
-    rootfs,
-    mounts,
-    network: opts.network,
-    hostname: opts.hostname,
-    stdio: 'inherit',
-    strace: opts.strace || straceOut ? (line) => (straceOut ? straceOut.write(line) : process.stderr.write(line)) : undefined,
-    log: { warn: (msg) => process.stderr.write(`tsvisor: ${msg}\n`) },
-  });
+  let sandbox: ReturnType<typeof startSandbox>;
+  try {
+    sandbox = startSandbox({
+      ...limits,
+      argv,
+      env,
+      cwd: opts.cwd ?? (rootfs ? '/' : process.cwd()),
+      rootfs,
+      mounts,
+      network: opts.network,
+      hostname: opts.hostname,
+      stdio: 'inherit',
+      strace: opts.strace || straceOut ? (line) => (straceOut ? straceOut.write(line) : process.stderr.write(line)) : undefined,
+      log: { warn: (msg) => process.stderr.write(`tsvisor: ${msg}\n`) },
+    });
+  } catch (err) {
+    straceOut?.end();
+    const code = fail(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const usage = { wallTimeMs: 0, cpuTimeMs: null, peakMemoryBytes: null, tasks: null, oomKills: 0, memoryLimitHits: 0, pidsLimitHits: 0 };
+    writeUsage(opts.usageJson, usageRecord({ code: EXIT_SETUP, reason: 'setup-failed', setupError: message, usage, limits: limits.limits, trapped: new Map(), missing: new Map() }));
+    return code;
+  }
   const stop = (): void => sandbox.kill();
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, stop);
   const status = await sandbox.exited;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, stop);
   if (straceOut) await new Promise((done) => straceOut.end(done));
   if (status.setupError) process.stderr.write(`tsvisor: ${status.setupError}\n`);
+  const limitHit = limitMessage(status.reason, status.limits, status.usage);
+  // A refused fork is only news when the program then failed.
+  if (limitHit && (status.reason !== 'exited' || status.code !== 0)) process.stderr.write(`tsvisor: ${limitHit}\n`);
+  writeUsage(opts.usageJson, usageRecord(status));
   if (opts.debug && status.missing.size > 0) {
     const list = [...status.missing].map(([name, count]) => `${name} x${count}`).join(', ');
     process.stderr.write(`tsvisor: unimplemented syscalls answered ENOSYS: ${list}\n`);

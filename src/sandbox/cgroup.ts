@@ -297,9 +297,10 @@ export class Cgroup {
     return text.split('\n').filter(Boolean).map(Number);
   }
 
-  /** True once no process is left in any of the sandbox's hierarchies. */
+  /** True once no process is left in any of the sandbox's hierarchies (or once they are
+   * removed: a kill() still waiting when destroy() ran must end, not time out). */
   isEmpty(): boolean {
-    if (this.v2Dir) return readKey(join(this.v2Dir, 'cgroup.events'), 'populated') === 0;
+    if (this.v2Dir) return (readKey(join(this.v2Dir, 'cgroup.events'), 'populated') ?? 0) === 0;
     return this.dirs.every((d) => (read(join(d, 'cgroup.procs')) ?? '').trim() === '');
   }
 
@@ -345,7 +346,7 @@ export class Cgroup {
         if (await poll(() => this.isEmpty(), 200)) break;
       }
     }
-    if (!(await poll(() => this.isEmpty(), 5000))) throw new CgroupError(`killing \`${this.dirs[0]}\`: tasks left after 5 s`);
+    if (!(await poll(() => this.destroyed || this.isEmpty(), 5000))) throw new CgroupError(`killing \`${this.dirs[0]}\`: tasks left after 5 s`);
   }
 
   /** Kills what is left and removes every directory; safe to call more than once. */

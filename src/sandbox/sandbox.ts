@@ -12,7 +12,7 @@ import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
-import { enterTaskIdentity, leaveTaskIdentity, ROOT_WITHOUT_CAPS } from './creds.js';
+import { enterTaskIdentity, leaveTaskIdentity, ROOT_WITHOUT_CAPS, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
 import { LimitWatch } from './watch.js';
@@ -48,6 +48,9 @@ export interface SandboxOptions {
   holdUntilStart?: boolean;
   /** More launcher options (addon/launcher/README.md), placed before `--`. */
   launcherArgs?: string[];
+  /** The tasks' identity when the launcher switches it (--uid/--gid/--groups): the sentry
+   * must wear the same one to act for them. Root without capabilities by default. */
+  identity?: TaskIdentity;
   /** Resource limits (src/sandbox/limits.ts); absent or null fields: no limit. Callers
    * choose the defaults (defaultLimits()). */
   limits?: Limits;
@@ -137,17 +140,27 @@ export class RunningSandbox {
     this.end('killed');
   }
 
-  /** Kills every task of the sandbox, through its cgroup when it has one (nothing can
-   * fork away from that), else by SIGTERM to the launcher, which SIGKILLs init and with
-   * it the sandbox's pid namespace. The first reason given is the one reported. */
+  /**
+   * Kills every task of the sandbox. A limit kills through the cgroup at once (nothing can
+   * fork away from cgroup.kill; exit 137). kill() asks the launcher (SIGTERM: it SIGKILLs
+   * init and with it the pid namespace, and exits 143, the code shells give a terminated
+   * job), then uses the cgroup if the launcher does not go within a second (frozen, say).
+   * The first reason given is the one reported.
+   */
   private end(why: EndedBy): void {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.endedBy ??= why;
     this.watch.stop();
-    if (!this.cgroup) {
+    if (why === 'killed' || !this.cgroup) {
       this.child.kill('SIGTERM');
+      if (this.cgroup) setTimeout(() => this.killCgroup(), 1000).unref();
       return;
     }
+    this.killCgroup();
+  }
+
+  private killCgroup(): void {
+    if (!this.cgroup || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.cgroup.kill().catch((err: Error) => {
       this.opts.log.warn(`killing the sandbox: ${err.message}`);
       this.child.kill('SIGKILL');
@@ -199,7 +212,7 @@ export class RunningSandbox {
     this.kernel = new Kernel(listener, new SandboxFs(rootfd), new TaskTable(), uts, o.network);
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
-    enterTaskIdentity(ROOT_WITHOUT_CAPS);
+    enterTaskIdentity(o.identity ?? ROOT_WITHOUT_CAPS);
     this.sentry.start();
   }
 
@@ -288,8 +301,9 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
   if (cgroup) args.push(...cgroup.launcherArgs());
   for (const r of opts.rlimits ?? DEFAULT_RLIMITS) args.push('--rlimit', rlimitArg(r));
   if (opts.limits?.cpuTimeMs && !opts.rlimits?.some((r) => r.name === 'cpu')) {
-    // Per process, whole seconds: a backstop for the sentry's check of the cgroup's total.
-    const s = Math.ceil(opts.limits.cpuTimeMs / 1000);
+    // Per process and in whole seconds: a backstop for the sentry's check of the cgroup's
+    // total, one second late when that check runs so that it, not SIGXCPU, ends the run.
+    const s = Math.ceil(opts.limits.cpuTimeMs / 1000) + (cgroup ? 1 : 0);
     args.push('--rlimit', `cpu=${s}:${s + 1}`);
   }
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);

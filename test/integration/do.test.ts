@@ -86,6 +86,22 @@ describe('tsvisor do runs programs', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('opens FIFOs whose other end comes later without stalling the sentry', () => {
+    const r = tsvisor(['do', '--', '/bin/sh', '-c',
+      'mkfifo /tmp/f; (sleep 0.2; echo late writer > /tmp/f) & cat /tmp/f; ' +
+      '(echo early writer > /tmp/f &); sleep 0.2; cat /tmp/f; ' +
+      // A reader that gives up (SIGTERM from timeout) must not leave the sandbox stuck.
+      'timeout 0.3 cat /tmp/f; echo gave up $?'], { timeout: 10_000 });
+    expect(r.stdout).toBe('late writer\nearly writer\ngave up 124\n');
+  });
+
+  it('serves 64 threads making trapped calls at once', () => {
+    const threads = program('threads');
+    const r = tsvisor(['do', '--cwd', '/tmp', '--', threads, '64', '40']);
+    expect(r.stdout).toBe('threads 64 x 40: 0 failures\n');
+    expect(r.status).toBe(0);
+  });
+
   it('propagates exit codes and deaths by signal', () => {
     expect(tsvisor(['do', '--', '/bin/sh', '-c', 'exit 7']).status).toBe(7);
     expect(tsvisor(['do', '--', '/bin/sh', '-c', 'kill -9 $$']).status).toBe(137);

@@ -9,7 +9,7 @@ import {
 } from '../abi/errno.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
-  AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT,
+  AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_NONBLOCK,
   O_TRUNC, O_VALID, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH,
   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
   S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
@@ -73,9 +73,15 @@ function openAt(c: Call, dirfd: number, path: string | Errno, flags: number, mod
   const fs = c.kernel.fs;
   const abs = fs.absolute(c.task, dirfd, path);
   if (isErrno(abs)) return abs;
-  const fd = fs.open(c.task, abs, flags | O_CLOEXEC, creating ? createMode(c, mode) : 0);
-  if (isErrno(fd)) return fd;
-  return new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
+  const fd = fs.open(c.task, abs, flags | O_CLOEXEC, creating ? createMode(c, mode) : 0, () => c.stillValid());
+  return injected(fd, flags);
+}
+
+/** The answer for an open: the fd to install, honouring the task's O_CLOEXEC. */
+function injected(fd: number | Errno | Promise<number | Errno>, flags: number): SyscallResult {
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  if (fd instanceof Promise) return fd.then((f) => (isErrno(f) ? f : new InjectFd(f, cloexec)));
+  return isErrno(fd) ? fd : new InjectFd(fd, cloexec);
 }
 
 /** open(2). */
@@ -128,8 +134,7 @@ function openInRoot(c: Call, dirfd: number, path: string, flags: number, mode: n
     // Only narrowing flags: the sentry's own walk, with them added.
     const abs = fs.absolute(c.task, dirfd, path);
     if (isErrno(abs)) return abs;
-    const fd = fs.open(c.task, abs, flags | O_CLOEXEC, mode, resolve);
-    return isErrno(fd) ? fd : new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
+    return injected(fs.open(c.task, abs, flags | O_CLOEXEC, mode, () => c.stillValid(), resolve), flags);
   }
   const fd = withFd(openPathAt(c, dirfd, '', false, true), (root) => {
     const f = native().openat2(root, path, flags | O_CLOEXEC, mode, resolve | RESOLVE_NO_MAGICLINKS);
@@ -505,7 +510,9 @@ export function truncate(c: Call): SyscallResult {
   if (path === '') return ENOENT;
   const abs = c.kernel.fs.absolute(c.task, AT_FDCWD, path);
   if (isErrno(abs)) return abs;
-  const fd = c.kernel.fs.open(c.task, abs, O_WRONLY | O_CLOEXEC, 0);
+  // O_NONBLOCK: truncating a FIFO is EINVAL anyway, and the sentry must never wait on one.
+  const fd = c.kernel.fs.open(c.task, abs, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0, () => true);
+  if (fd instanceof Promise) return fd.then((f) => withFd(f, (g) => ok(native().ftruncate(g, length))));
   return withFd(fd, (f) => ok(native().ftruncate(f, length)));
 }
 

@@ -23,6 +23,7 @@ import {
 import { SIZEOF_STATFS, STATFS_OFFSETS } from '../abi/stat.js';
 import type { Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
+import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { procAllowed, SYS_FILES } from './procfs.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -91,30 +92,34 @@ export class SandboxFs {
   }
 
   /** Opens a name for a task. The returned fd is the sentry's; the caller injects it.
-   * extraResolve adds the task's own narrowing RESOLVE_* flags (openat2). */
-  open(task: Task, abs: string, flags: number, mode: number, extraResolve = 0): number | Errno {
+   * extraResolve adds the task's own narrowing RESOLVE_* flags (openat2). An open that
+   * would block on a FIFO settles later (see fifo.ts); stillValid tells whether the task
+   * still waits for it. */
+  open(
+    task: Task, abs: string, flags: number, mode: number,
+    stillValid: () => boolean, extraResolve = 0,
+  ): number | Errno | Promise<number | Errno> {
     const t = this.target(task, abs, (flags & O_NOFOLLOW) === 0);
     if (!('kind' in t)) return t;
+    if (t.kind === 'sys') return this.snapshotHostFile(t.hostPath, flags);
     const n = native();
-    switch (t.kind) {
-      case 'magic': {
-        // Reopening the task's own file: the host /proc link leads to exactly that file.
-        const fd = n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
-        return fd < 0 ? errnoOf(-fd) : fd;
-      }
-      case 'sys':
-        return this.snapshotHostFile(t.hostPath, flags);
-      case 'root': {
-        const fd = n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
-        if (fd < 0) return errnoOf(-fd);
-        const denied = this.checkProc(fd, flags);
-        if (denied) {
-          n.close(fd);
-          return denied;
-        }
-        return fd;
-      }
+    const magic = t.kind === 'magic';
+    const [dirfd, path, resolve] = magic ? [AT_FDCWD, t.hostPath, 0] : [this.rootfd, t.path, IN_ROOT | extraResolve];
+    if (mayBlock(flags)) {
+      const probe = n.openat2(dirfd, path, O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0, resolve);
+      if (probe >= 0 && isFifo(probe)) return openFifo(probe, flags, stillValid);
+      if (probe >= 0) n.close(probe);
     }
+    const fd = n.openat2(dirfd, path, flags, mode, resolve);
+    if (fd < 0) return errnoOf(-fd);
+    // The task's own files (magic links) are its already; anything reached by a walk is
+    // checked against the /proc allow-list.
+    const denied = magic ? null : this.checkProc(fd, flags);
+    if (denied) {
+      n.close(fd);
+      return denied;
+    }
+    return fd;
   }
 
   /** O_PATH fd for a name (stat, access, chdir, utimes...). Magic links are opened

@@ -1,0 +1,58 @@
+// Opening a FIFO blocks until its other end is opened, and that other end is often opened
+// by another task of the same sandbox, through the same sentry: an open done on the
+// sentry's loop would deadlock the sandbox. Such opens are redone on libuv's thread pool
+// through the sentry's O_PATH fd of the FIFO and answered when they complete; the loop
+// goes on serving every other task. If the task gives up meanwhile (a signal, death), the
+// sentry opens the FIFO's other end itself so the pool thread returns, and drops the fd.
+import { open as openAsync, close as closeAsync } from 'node:fs';
+import { native } from '../../native.js';
+import { EINTR, fromNodeError, type Errno } from '../abi/errno.js';
+import { AT_EMPTY_PATH, O_ACCMODE, O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, __O_TMPFILE, S_IFIFO, S_IFMT } from '../abi/fcntl.js';
+import { SIZEOF_STAT, statMode } from '../abi/stat.js';
+
+const statBuf = Buffer.alloc(SIZEOF_STAT);
+/** How often a pending FIFO open checks that its task still waits. */
+const CHECK_MS = 50;
+
+/** Whether an open with these flags could block on a FIFO. O_RDWR never blocks on one,
+ * O_NONBLOCK never blocks, and directories or new files cannot be FIFOs. */
+export function mayBlock(flags: number): boolean {
+  if (flags & (O_PATH | O_NONBLOCK | O_DIRECTORY | __O_TMPFILE)) return false;
+  if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return false;
+  return (flags & O_ACCMODE) !== O_RDWR;
+}
+
+/** Whether an fd (O_PATH is enough) is a FIFO. */
+export function isFifo(fd: number): boolean {
+  return native().fstatat(fd, '', AT_EMPTY_PATH, statBuf) === 0 && (statMode(statBuf) & S_IFMT) === S_IFIFO;
+}
+
+/** Opens the FIFO behind pathFd (an O_PATH fd the sentry owns, closed here) with the
+ * task's flags, off the loop. Resolves to the new fd, or an Errno. */
+export function openFifo(pathFd: number, flags: number, stillValid: () => boolean): Promise<number | Errno> {
+  const link = `/proc/self/fd/${pathFd}`;
+  // The link is a magic link: O_NOFOLLOW would refuse it; the walk already applied it.
+  const reopenFlags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
+  return new Promise((resolve) => {
+    let abandoned = false;
+    const timer = setInterval(() => {
+      if (stillValid()) return;
+      abandoned = true;
+      clearInterval(timer);
+      // Be the other end for a moment, so the pool thread's open returns.
+      const unblock = native().openat2(-100, link, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0, 0);
+      if (unblock >= 0) setTimeout(() => native().close(unblock), CHECK_MS);
+    }, CHECK_MS);
+    openAsync(link, reopenFlags, (err, fd) => {
+      clearInterval(timer);
+      native().close(pathFd);
+      if (abandoned) {
+        if (!err) closeAsync(fd, () => {});
+        // Nobody waits for this answer any more.
+        resolve(EINTR);
+        return;
+      }
+      resolve(err ? fromNodeError(err) : fd);
+    });
+  });
+}

@@ -57,7 +57,7 @@ struct options {
 	size_t n_groups;
 	int umask;               /* --umask, -1: inherited */
 	const char *netns;       /* --netns PATH: join instead of a new one (netns.c) */
-	bool readonly_root;      /* --readonly-root: --rootfs bound read-only, no overlay */
+	bool readonly_root;      /* --readonly-root: the root mount made read-only last */
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
 

@@ -349,11 +349,8 @@ static void mount_host_mounts(const char *staging, const char *root,
 	}
 }
 
-/*
- * `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it); with
- * `--readonly-root`, the read-only bind only (an OCI spec's root.readonly).
- */
-static void mount_rootfs(const char *staging, const char *root, const char *dir, bool readonly)
+/* `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it). */
+static void mount_rootfs(const char *staging, const char *root, const char *dir)
 {
 	struct stat st;
 
@@ -363,7 +360,7 @@ static void mount_rootfs(const char *staging, const char *root, const char *dir,
 		errno = ENOTDIR;
 		fail("rootfs `%s`", dir);
 	}
-	if (!readonly && mount_overlay(staging, dir, root, 0, 0) == 0)
+	if (mount_overlay(staging, dir, root, 0, 0) == 0)
 		return;
 	if (bind_read_only(dir, root) < 0)
 		fail("rootfs `%s`", dir);
@@ -577,6 +574,20 @@ static void mount_binds(const char *root, const struct options *opts)
 }
 
 /*
+ * `--readonly-root` (an OCI spec's root.readonly): the root mount itself becomes read-only
+ * once every mount point in it exists, as runc does it, so that bind targets missing from
+ * the image can still be created (in the overlay's upper layer). Mounts on top of it
+ * (/proc, /dev, binds) keep their own flags.
+ */
+static void make_root_read_only(const char *root)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (mount_setattr(AT_FDCWD, root, 0 /* flags: this mount only */, &attr, sizeof attr) < 0)
+		fail("make the root read-only");
+}
+
+/*
  * pivot_root(".", ".") stacks the old root on the new one; detaching it leaves the new
  * root alone, without needing a directory to put the old one in.
  */
@@ -611,13 +622,15 @@ void build_rootfs(const struct options *opts)
 	mount_staging(staging);
 	join_path(root, staging, "/root");
 	if (opts->rootfs)
-		mount_rootfs(staging, root, opts->rootfs, opts->readonly_root);
+		mount_rootfs(staging, root, opts->rootfs);
 	else
 		mount_host_mounts(staging, root, &host);
 	mount_proc(root);
 	mount_sys(root);
 	mount_dev(root);
 	mount_binds(root, opts);
+	if (opts->readonly_root)
+		make_root_read_only(root);
 	pivot_into(root);
 	enter_cwd(opts->cwd);
 }

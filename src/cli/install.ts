@@ -14,10 +14,10 @@ export function installCommand(): Command {
     .description('add tsvisor to the runtimes of Docker\'s daemon.json (restart dockerd afterwards)')
     .option('--config-file <file>', 'daemon.json to edit', '/etc/docker/daemon.json')
     .option('--runtime <name>', 'name of the runtime in Docker', 'tsvisor')
-    .option('--runtime-args <args...>', 'global flags Docker passes to tsvisor (e.g. --debug)')
-    .action(async (flags: { configFile: string; runtime: string; runtimeArgs?: string[] }, cmd: Command) => {
+    .option('--runtime-args <args>', 'global flags Docker passes to tsvisor, space-separated (e.g. "--debug --strace=/tmp/s")')
+    .action(async (flags: { configFile: string; runtime: string; runtimeArgs?: string }, cmd: Command) => {
       await runOci(cmd, `installing into \`${flags.configFile}\``, () => {
-        install({ configFile: flags.configFile, runtime: flags.runtime, path: realpathSync(bin), runtimeArgs: flags.runtimeArgs ?? [] });
+        install({ configFile: flags.configFile, runtime: flags.runtime, path: realpathSync(bin), runtimeArgs: flags.runtimeArgs?.split(/\s+/).filter(Boolean) ?? [] });
         process.stdout.write(`runtime \`${flags.runtime}\` added to ${flags.configFile}; restart dockerd to use it\n`);
       });
     });

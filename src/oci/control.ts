@@ -26,7 +26,9 @@ export function request(dir: string, req: Request): Promise<Reply> {
     const sock = createConnection(socketPath(dir));
     let data = '';
     sock.setEncoding('utf8');
-    sock.on('connect', () => sock.end(`${JSON.stringify(req)}\n`));
+    // write, not end: a half-closed socket would make the server drop a reply that
+    // takes time (wait).
+    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
     sock.on('data', (d: string) => (data += d));
     sock.on('error', (err) => reject(new Error(`daemon socket: ${err.message}`)));
     sock.on('close', () => {

@@ -18,6 +18,8 @@ export interface Plan {
   network: 'none' | 'host';
   hostname: string;
   launcherArgs: string[];
+  /** The workload's ids, which the sentry takes on to act for it. */
+  identity: { uid: number; gid: number; groups: number[] };
   /** Things the spec asks for that tsvisor does not do, for the log. */
   ignored: string[];
 }
@@ -129,6 +131,7 @@ export function planSandbox(spec: Spec, bundle: string, dir: string): Plan {
     network,
     hostname: spec.hostname ?? hostHostname(),
     launcherArgs,
+    identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
     ignored,
   };
 }

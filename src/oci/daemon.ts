@@ -7,10 +7,12 @@
 // reaping it, exactly as it reaps runc's container init.
 //
 // It writes only DIR/runtime.json (see state.ts) and never to its stderr, which belongs to
-// the container: its own messages go to --log.
-import { closeSync, createWriteStream, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import type { Server } from 'node:net';
-import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
+// the container: its own messages go to --log. Once the sentry runs, this process's main
+// thread wears the tasks' file identity (src/sandbox/creds.ts), so every file it writes
+// from then on goes through libuv's thread pool, whose threads keep the daemon's own.
+import { closeSync, createWriteStream, readFileSync, writeSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { startSandbox } from '../sandbox/sandbox.js';
 import { serve, SOCKET, type Reply, type Request } from './control.js';
 import { planSandbox } from './convert.js';
 import { runHooks } from './hooks.js';
@@ -36,7 +38,7 @@ if (!dir) {
 }
 process.chdir(dir);
 const opts = JSON.parse(readFileSync('daemon.json', 'utf8')) as DaemonOptions;
-const log = new Log(opts.log);
+const log = new Log(opts.log, undefined, true);
 const spec = JSON.parse(readFileSync('config.json', 'utf8')) as Spec;
 const record = JSON.parse(readFileSync('state.json', 'utf8')) as StateRecord;
 
@@ -53,17 +55,21 @@ function reportReady(msg: string): void {
   }
 }
 
-let runtime: RuntimeRecord = { phase: 'created' };
-function setRuntime(rt: RuntimeRecord): void {
+/** The daemon's view; undefined phase until the workload waits for start. */
+let runtime: RuntimeRecord | undefined;
+let writes: Promise<void> = Promise.resolve();
+/** Records RT in runtime.json; writes happen in order. */
+function setRuntime(rt: RuntimeRecord): Promise<void> {
   runtime = rt;
-  writeRuntime('.', rt);
+  writes = writes.then(() => writeRuntime('.', rt));
+  return writes;
 }
 
 function hookState(status: OciState['status']): OciState {
   const s: OciState = {
     ociVersion: OCI_VERSION,
     id: record.id,
-    pid: runtime.init?.pid ?? 0,
+    pid: runtime?.init?.pid ?? 0,
     status,
     bundle: record.bundle,
     rootfs: record.rootfs,
@@ -74,26 +80,62 @@ function hookState(status: OciState['status']): OciState {
   return s;
 }
 
-/** Gives up before the container ran: report, record, exit (the sandbox dies with us). */
-function abort(msg: string, sandbox?: RunningSandbox): never {
+let killSandbox: (() => void) | undefined;
+
+/** Gives up before the container ran: record, report, exit (the sandbox dies with us). */
+async function abort(msg: string): Promise<never> {
   log.error(msg);
+  killSandbox?.();
+  await setRuntime({ ...runtime, phase: 'stopped', exitCode: 125, error: msg }).catch(() => {});
+  await log.flushed();
   reportReady(`error: ${msg}`);
-  setRuntime({ ...runtime, phase: 'stopped', exitCode: 125, error: msg });
-  sandbox?.kill();
   process.exit(125);
 }
 
-process.on('uncaughtException', (err) => abort(`internal error: ${err.stack ?? err.message}`));
+process.on('uncaughtException', (err) => void abort(`internal error: ${err.stack ?? err.message}`));
+
+/** Hooks whose failure is only logged (poststart). */
+async function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<void> {
+  try {
+    await runHooks(name, hooks, hookState('running'));
+  } catch (err) {
+    log.warn((err as Error).message);
+  }
+}
 
 async function main(): Promise<void> {
   let plan;
   try {
-    plan = planSandbox(spec, record.bundle, '.');
+    plan = planSandbox(spec, record.bundle, dir!);
   } catch (err) {
-    abort((err as Error).message);
+    return abort((err as Error).message);
   }
   for (const what of plan.ignored) log.debug(`ignoring ${what}`);
-  plan.mounts = plan.mounts.map((m) => (m.source.startsWith('/') ? m : { ...m, source: `${dir}/${m.source}` }));
+
+  let waiting: ((r: Reply) => void)[] = [];
+  let start: (() => Promise<Reply>) | undefined;
+  const handle = async (req: Request): Promise<Reply> => {
+    switch (req.op) {
+      case 'ping':
+        return { ok: true };
+      case 'wait':
+        if (runtime?.phase === 'stopped') return { ok: true, exitCode: runtime.exitCode };
+        return new Promise((resolve) => waiting.push(resolve));
+      case 'start':
+        if (!start || runtime?.phase !== 'created') {
+          return { ok: false, error: `cannot start a container in the \`${runtime?.phase ?? 'creating'}\` state` };
+        }
+        return start();
+    }
+  };
+  // Listening before the sentry runs: the socket file is created with our own identity.
+  let server;
+  try {
+    server = await serve(handle);
+  } catch (err) {
+    return abort(`listen on \`${SOCKET}\`: ${(err as Error).message}`);
+  }
+
   const straceOut = opts.strace ? createWriteStream(opts.strace, { flags: 'a' }) : undefined;
   const sandbox = startSandbox({
     ...plan,
@@ -102,22 +144,19 @@ async function main(): Promise<void> {
     strace: straceOut ? (line) => straceOut.write(line) : undefined,
     log: { warn: (msg) => log.warn(msg) },
   });
-  let waiting: ((r: Reply) => void)[] = [];
-  let server: Server | undefined;
+  killSandbox = () => sandbox.kill();
 
-  sandbox.exited.then((status) => {
-    const msg = status.setupError ?? `sandbox ended with exit status ${status.code} before it was ready`;
-    if (!readyReported) abort(msg);
-    setRuntime({ ...runtime, phase: 'stopped', exitCode: status.code });
+  sandbox.exited.then(async (status) => {
+    if (!readyReported) {
+      return abort(status.setupError ?? `sandbox ended with exit status ${status.code} before it was ready`);
+    }
+    await setRuntime({ ...runtime, phase: 'stopped', exitCode: status.code });
     log.info(`container exited with status ${status.code}`);
     for (const w of waiting) w({ ok: true, exitCode: status.code });
     waiting = [];
-    server?.close();
-    try {
-      unlinkSync(SOCKET);
-    } catch {
-      // Already gone.
-    }
+    server.close();
+    await unlink(SOCKET).catch(() => {});
+    await log.flushed();
     process.exitCode = status.code;
     // Replies flush as the loop drains; should anything keep it alive, exit anyway.
     setTimeout(() => process.exit(status.code), 200).unref();
@@ -128,7 +167,7 @@ async function main(): Promise<void> {
   const initPid = launcher ? children(launcher.pid)[0] : undefined;
   const init = initPid ? procRef(initPid) : undefined;
   const workloadPid = init ? children(init.pid)[0] : undefined;
-  setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined });
+  await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined });
 
   try {
     // The namespaces exist and the workload has not exec'd: the point where runc runs
@@ -136,39 +175,19 @@ async function main(): Promise<void> {
     await runHooks('createRuntime', spec.hooks?.createRuntime, hookState('creating'));
     await runHooks('prestart', spec.hooks?.prestart, hookState('creating'));
     await runHooks('createContainer', spec.hooks?.createContainer, hookState('creating'));
-    server = await serve((req) => handle(req));
   } catch (err) {
-    abort((err as Error).message, sandbox);
+    return abort((err as Error).message);
   }
+  start = async () => {
+    await runHooks('startContainer', spec.hooks?.startContainer, hookState('created'));
+    if (!sandbox.start()) return { ok: false, error: 'the sandbox is no longer waiting to start' };
+    await setRuntime({ ...runtime, phase: 'running' });
+    await runHooksLogged('poststart', spec.hooks?.poststart);
+    return { ok: true };
+  };
   log.debug(`container created: init ${init?.pid}, workload ${workloadPid}`);
+  await log.flushed();
   reportReady('ok');
-
-  async function handle(req: Request): Promise<Reply> {
-    switch (req.op) {
-      case 'ping':
-        return { ok: true };
-      case 'wait':
-        if (runtime.phase === 'stopped') return { ok: true, exitCode: runtime.exitCode };
-        return new Promise((resolve) => waiting.push(resolve));
-      case 'start': {
-        if (runtime.phase !== 'created') return { ok: false, error: `cannot start a container in the \`${runtime.phase}\` state` };
-        await runHooks('startContainer', spec.hooks?.startContainer, hookState('created'));
-        if (!sandbox.start()) return { ok: false, error: 'the sandbox is no longer waiting to start' };
-        setRuntime({ ...runtime, phase: 'running' });
-        await runHooksLogged('poststart', spec.hooks?.poststart);
-        return { ok: true };
-      }
-    }
-  }
-}
-
-/** Hooks whose failure is only logged (poststart). */
-async function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<void> {
-  try {
-    await runHooks(name, hooks, hookState('running'));
-  } catch (err) {
-    log.warn((err as Error).message);
-  }
 }
 
 void main();

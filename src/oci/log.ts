@@ -2,6 +2,7 @@
 // lines (`{"level":"error","msg":"…","time":"…"}`). containerd's shim shows the user the
 // last error line of that file, so errors must be there exactly in this form.
 import { appendFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -13,11 +14,22 @@ export interface LogOptions {
 }
 
 export class Log {
+  /** Pending writes in thread-pool mode, in order. */
+  private queue: Promise<void> = Promise.resolve();
+
   constructor(
     readonly opts: LogOptions,
     /** Where lines go without --log (the CLI: stderr; the daemon: nowhere). */
     private readonly fallback?: (line: string) => void,
+    /** Write through libuv's thread pool, in order: for the daemon, whose main thread
+     * wears the tasks' identity (see state.ts, writeJsonAtomicAsync). */
+    private readonly threadPool = false,
   ) {}
+
+  /** Settles once every line written so far is in the file. */
+  flushed(): Promise<void> {
+    return this.queue;
+  }
 
   line(level: Level, msg: string): string {
     const time = new Date().toISOString();
@@ -28,6 +40,11 @@ export class Log {
   write(level: Level, msg: string): void {
     if (level === 'debug' && !this.opts.debug) return;
     const line = this.line(level, msg);
+    if (this.opts.file && this.threadPool) {
+      const file = this.opts.file;
+      this.queue = this.queue.then(() => appendFile(file, line)).catch(() => {});
+      return;
+    }
     if (this.opts.file) {
       try {
         appendFileSync(this.opts.file, line);

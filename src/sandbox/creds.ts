@@ -38,6 +38,14 @@ function ownCreds(): ThreadCreds {
   };
 }
 
+/**
+ * The one capability the thread keeps: process_vm_readv/writev check the *real* ids
+ * (PTRACE_MODE_ATTACH_REALCREDS), so without it the sentry could not read the memory of a
+ * task whose uid is not its own real uid (an OCI process.user). It overrides no file
+ * permission, so the kernel's checks still judge every file operation as the task's.
+ */
+const CAP_SYS_PTRACE_BIT = 1 << 19;
+
 let active = 0;
 let saved: ThreadCreds | undefined;
 let current: TaskIdentity | undefined;
@@ -56,7 +64,7 @@ export function enterTaskIdentity(id: TaskIdentity): void {
   if (active++ === 0) {
     saved = ownCreds();
     current = id;
-    apply({ fsuid: id.uid, fsgid: id.gid, groups: id.groups, capLow: 0, capHigh: 0 });
+    apply({ fsuid: id.uid, fsgid: id.gid, groups: id.groups, capLow: CAP_SYS_PTRACE_BIT, capHigh: 0 });
   }
 }
 

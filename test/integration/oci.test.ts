@@ -1,0 +1,375 @@
+// The OCI runtime end to end: real bundles (busybox rootfs made at test time), real
+// sandboxes, every command a separate `tsvisor` process as containerd would run them.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxRoot, list, scratch, tsvisorBin } from '../helpers.js';
+
+let rootfs: string;
+let stateRoot: string;
+const bundles: string[] = [];
+
+beforeAll(() => {
+  const r = busyboxRoot();
+  if (!r) throw new Error('busybox-static is needed for the OCI tests (apt-get install busybox-static)');
+  rootfs = r;
+  // scratch() directories are 0700: a container running as another user could not enter.
+  chmodSync(rootfs, 0o755);
+  stateRoot = scratch('tsvisor-oci-root-');
+});
+
+afterAll(() => {
+  // Whatever a failed test left running goes too.
+  for (const id of list(stateRoot)) oci(['delete', '--force', id]);
+  for (const b of bundles) rmSync(b, { recursive: true, force: true });
+  rmSync(stateRoot, { recursive: true, force: true });
+  rmSync(rootfs, { recursive: true, force: true });
+});
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `tsvisor --root R ARGS`. Its stdout and stderr are files, not pipes: `create` hands
+ * them to the daemon, which keeps them open for the container's lifetime.
+ */
+function oci(args: string[], opts: { global?: string[]; input?: string } = {}): Result {
+  const dir = scratch('tsvisor-oci-out-');
+  const out = openSync(join(dir, 'out'), 'w+');
+  const err = openSync(join(dir, 'err'), 'w+');
+  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, ...(opts.global ?? []), ...args], {
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+    input: opts.input,
+    timeout: 30_000,
+  });
+  closeSync(out);
+  closeSync(err);
+  const res = { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  rmSync(dir, { recursive: true });
+  return res;
+}
+
+/** A bundle from `tsvisor spec`, adjusted by EDIT, with the shared busybox rootfs. */
+function bundle(edit: (spec: any) => void): string {
+  const dir = scratch('tsvisor-bundle-');
+  bundles.push(dir);
+  const r = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  spec.root.path = rootfs;
+  spec.process.terminal = false;
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+function state(id: string): any {
+  const r = oci(['state', id]);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** create with stdout/stderr in files we can read while the container runs. */
+function createWithOutput(id: string, dir: string, extra: string[] = []): { out: string; err: string; r: Result } {
+  const io = scratch('tsvisor-oci-io-');
+  const out = join(io, 'out'), err = join(io, 'err');
+  const outFd = openSync(out, 'w+'), errFd = openSync(err, 'w+');
+  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, 'create', '--bundle', dir, ...extra, id], {
+    stdio: ['ignore', outFd, errFd],
+    timeout: 30_000,
+  });
+  closeSync(outFd);
+  closeSync(errFd);
+  return { out, err, r: { status: r.status, stdout: '', stderr: readFileSync(err, 'utf8') } };
+}
+
+describe('OCI lifecycle', () => {
+  it('create holds the process until start; state, ps, list, kill, delete', async () => {
+    const dir = bundle((s) => (s.process.args = ['sh', '-c', 'echo started as $$; exec sleep 60']));
+    const pidFile = join(dir, 'init.pid');
+    const { out, r } = createWithOutput('life', dir, ['--pid-file', pidFile]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+
+    const daemonPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(existsSync(`/proc/${daemonPid}`)).toBe(true);
+    const created = state('life');
+    expect(created).toMatchObject({ id: 'life', status: 'created', bundle: dir, rootfs, owner: 'root' });
+    expect(created.pid).toBeGreaterThan(0);
+    // Held at "go": nothing of the container's has run.
+    await sleep(200);
+    expect(readFileSync(out, 'utf8')).toBe('');
+
+    const ps = JSON.parse(oci(['ps', '--format', 'json', 'life']).stdout) as number[];
+    expect(ps).toContain(created.pid);
+    const listed = JSON.parse(oci(['list', '--format', 'json']).stdout) as any[];
+    expect(listed.find((c) => c.id === 'life')).toMatchObject({ status: 'created', pid: created.pid });
+
+    const started = oci(['start', 'life']);
+    expect(started.stderr).toBe('');
+    expect(started.status).toBe(0);
+    // The container's stdout is create's stdout; its process is pid 2 under the sandbox's init.
+    await until('the container to print', () => readFileSync(out, 'utf8').includes('started'));
+    expect(readFileSync(out, 'utf8')).toBe('started as 2\n');
+    expect(state('life').status).toBe('running');
+    const table = oci(['list']).stdout.split('\n');
+    expect(table[0]).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+    expect(table.find((l) => l.startsWith('life '))).toMatch(/\srunning\s/);
+
+    expect(oci(['kill', 'life', 'KILL']).status).toBe(0);
+    await until('the daemon to exit', () => !existsSync(`/proc/${daemonPid}`) || readFileSync(`/proc/${daemonPid}/stat`, 'utf8').includes(') Z'));
+    const stopped = state('life');
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.pid).toBe(0);
+    expect(oci(['wait', 'life']).stdout).toBe('{"id":"life","exitStatus":137}\n');
+
+    const del = oci(['delete', 'life']);
+    expect(del.stderr).toBe('');
+    expect(del.status).toBe(0);
+    expect(list(stateRoot)).not.toContain('life');
+    expect(oci(['state', 'life']).status).not.toBe(0);
+  });
+
+  it('run exits with the container status; stdin and stdout are the caller\'s', () => {
+    const exit3 = bundle((s) => (s.process.args = ['sh', '-c', 'echo out; echo err >&2; exit 3']));
+    const r = oci(['run', '--bundle', exit3, 'run3']);
+    expect(r).toEqual({ status: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(list(stateRoot)).not.toContain('run3');
+
+    const killed = bundle((s) => (s.process.args = ['sh', '-c', 'kill -9 $$']));
+    expect(oci(['run', '--bundle', killed, 'run9']).status).toBe(137);
+
+    const cat = bundle((s) => (s.process.args = ['sh', '-c', 'tr a-z A-Z']));
+    expect(oci(['run', '--bundle', cat, 'runcat'], { input: 'piped in\n' }).stdout).toBe('PIPED IN\n');
+  });
+
+  it('signals a created container, which then stops', async () => {
+    const dir = bundle((s) => (s.process.args = ['sleep', '60']));
+    expect(createWithOutput('precreated', dir).r.status).toBe(0);
+    expect(oci(['kill', 'precreated', '15']).status).toBe(0);
+    await until('stopped', () => state('precreated').status === 'stopped');
+    expect(oci(['start', 'precreated']).stderr).toMatch(/cannot start a container in the `stopped` state/);
+    expect(oci(['delete', 'precreated']).status).toBe(0);
+  });
+
+  it('pause stops every process and resume continues them', async () => {
+    const dir = bundle((s) => (s.process.args = ['sh', '-c', 'sleep 60 & exec sleep 61']));
+    expect(createWithOutput('pausing', dir).r.status).toBe(0);
+    expect(oci(['start', 'pausing']).status).toBe(0);
+    await until('both sleeps', () => (JSON.parse(oci(['ps', '--format', 'json', 'pausing']).stdout) as number[]).length >= 3);
+    const pids = JSON.parse(oci(['ps', '--format', 'json', 'pausing']).stdout) as number[];
+    const procState = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+    expect(oci(['pause', 'pausing']).status).toBe(0);
+    expect(state('pausing').status).toBe('paused');
+    await until('stopped processes', () => pids.every((p) => procState(p) === 'T'));
+    expect(oci(['pause', 'pausing']).stderr).toMatch(/cannot pause a container in the `paused` state/);
+    expect(oci(['resume', 'pausing']).status).toBe(0);
+    await until('running processes', () => pids.every((p) => procState(p) !== 'T'));
+    expect(state('pausing').status).toBe('running');
+    expect(oci(['delete', '--force', 'pausing']).status).toBe(0);
+  });
+
+  it('shows a container whose daemon crashed as stopped, and deletes it', async () => {
+    const dir = bundle((s) => (s.process.args = ['sleep', '60']));
+    const pidFile = join(dir, 'pid');
+    expect(createWithOutput('crash', dir, ['--pid-file', pidFile]).r.status).toBe(0);
+    expect(oci(['start', 'crash']).status).toBe(0);
+    const { pid } = state('crash');
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    await until('stopped', () => state('crash').status === 'stopped');
+    // The sandbox died with its sentry (fail closed).
+    await until('the sandbox gone', () => !existsSync(`/proc/${pid}`));
+    expect(oci(['delete', 'crash']).status).toBe(0);
+  });
+});
+
+describe('OCI errors', () => {
+  it('reports unknown ids, duplicates, double starts and deleting a running container', () => {
+    const unknown = oci(['state', 'nope']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe('tsvisor: reading the state of container `nope`: container `nope` does not exist\n');
+    expect(oci(['start', 'nope']).stderr).toMatch(/container `nope` does not exist/);
+    expect(oci(['kill', 'nope']).status).toBe(1);
+    expect(oci(['delete', 'nope']).status).toBe(1);
+    expect(oci(['state', '../etc']).stderr).toMatch(/container id `\.\.\/etc` may contain only/);
+
+    const dir = bundle((s) => (s.process.args = ['sleep', '60']));
+    expect(createWithOutput('dup', dir).r.status).toBe(0);
+    const again = createWithOutput('dup', dir);
+    expect(again.r.status).toBe(1);
+    expect(again.r.stderr).toBe('tsvisor: creating container `dup`: container `dup` already exists\n');
+    expect(oci(['start', 'dup']).status).toBe(0);
+    const twice = oci(['start', 'dup']);
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toMatch(/cannot start a container in the `running` state/);
+    const del = oci(['delete', 'dup']);
+    expect(del.status).toBe(1);
+    expect(del.stderr).toMatch(/cannot delete container `dup` that is not stopped: running/);
+    expect(state('dup').status).toBe('running');
+    expect(oci(['delete', '--force', 'dup']).status).toBe(0);
+    expect(list(stateRoot)).not.toContain('dup');
+  });
+
+  it('writes errors to --log as runc\'s JSON lines', () => {
+    const logDir = scratch();
+    const log = join(logDir, 'log.json');
+    const r = oci(['start', 'missing'], { global: ['--log', log, '--log-format', 'json'] });
+    expect(r.status).toBe(1);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', msg: 'starting container `missing`: container `missing` does not exist' });
+    expect(new Date(lines[0].time).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    rmSync(logDir, { recursive: true });
+  });
+
+  it('refuses an invalid config.json naming the field, and leaves nothing behind', () => {
+    const dir = bundle((s) => {
+      s.process.cwd = 'relative';
+      s.process.user.uid = -1;
+    });
+    const r = createWithOutput('bad', dir).r;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('`process.cwd`: must be an absolute path');
+    expect(r.stderr).toContain('`process.user.uid`: must be >= 0');
+    expect(list(stateRoot)).not.toContain('bad');
+  });
+
+  it('reports a program that cannot be executed at create', () => {
+    const dir = bundle((s) => (s.process.args = ['/no/such/program']));
+    // The workload execs only at start: create succeeds, start runs it, and it fails then.
+    const r = oci(['run', '--bundle', dir, 'noprog']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/exec `\/no\/such\/program`: No such file or directory/);
+  });
+});
+
+describe('config.json features', () => {
+  it('runs as process.user with its groups, umask and rlimits', () => {
+    const dir = bundle((s) => {
+      s.process.user = { uid: 1000, gid: 1001, additionalGids: [1002, 1003], umask: 0o027 };
+      s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 99, hard: 100 }];
+      s.process.args = ['sh', '-c', 'id -u; id -g; id -G; umask; ulimit -n; ulimit -Hn'];
+    });
+    const r = oci(['run', '--bundle', dir, 'user']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1000\n1001\n1001 1002 1003\n0027\n99\n100\n');
+  });
+
+  it('honours root.readonly, hostname, env, cwd, bind and tmpfs mounts', () => {
+    const host = scratch();
+    writeFileSync(join(host, 'in'), 'from the host\n');
+    const dir = bundle((s) => {
+      s.hostname = 'oci-host';
+      s.process.env = ['PATH=/bin', 'GREETING=hi there'];
+      s.process.cwd = '/data';
+      s.mounts.push({ destination: '/data', type: 'bind', source: host, options: ['rbind', 'rw'] });
+      s.mounts.push({ destination: '/ro', type: 'bind', source: host, options: ['rbind', 'ro'] });
+      s.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
+      s.process.args = [
+        'sh', '-c',
+        'hostname; echo "$GREETING"; pwd; cat in; echo written > out; touch /ro/x 2>/dev/null || echo ro refused;' +
+          ' touch /etc/x 2>/dev/null || echo root refused; echo t > /scratch/t && cat /scratch/t',
+      ];
+    });
+    const r = oci(['run', '--bundle', dir, 'features']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('oci-host\nhi there\n/data\nfrom the host\nro refused\nroot refused\nt\n');
+    expect(readFileSync(join(host, 'out'), 'utf8')).toBe('written\n');
+    expect(existsSync(join(host, 'x'))).toBe(false);
+
+    const writable = bundle((s) => {
+      s.root.readonly = false;
+      s.process.args = ['sh', '-c', 'touch /etc/x && echo root writable'];
+    });
+    expect(oci(['run', '--bundle', writable, 'writable']).stdout).toBe('root writable\n');
+    // Writes went to the sandbox's private layer, not the bundle's rootfs.
+    expect(existsSync(join(rootfs, 'etc', 'x'))).toBe(false);
+    rmSync(host, { recursive: true });
+  });
+
+  it('runs hooks with the state on stdin, and fails create when a prestart hook fails', () => {
+    const out = scratch();
+    const hook = (name: string): object => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/${name}`] });
+    const dir = bundle((s) => {
+      s.process.args = ['true'];
+      s.annotations = { 'org.example.key': 'value' };
+      s.hooks = { createRuntime: [hook('createRuntime')], prestart: [hook('prestart')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
+    });
+    expect(oci(['run', '--bundle', dir, 'hooked']).status).toBe(0);
+    for (const name of ['createRuntime', 'prestart', 'poststart', 'poststop']) {
+      const st = JSON.parse(readFileSync(join(out, name), 'utf8'));
+      expect(st, name).toMatchObject({ id: 'hooked', bundle: dir, annotations: { 'org.example.key': 'value' } });
+    }
+    // prestart sees the sandbox's init, alive, in the container's namespaces.
+    expect(JSON.parse(readFileSync(join(out, 'prestart'), 'utf8')).pid).toBeGreaterThan(0);
+
+    const failing = bundle((s) => {
+      s.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no network for you >&2; exit 1'] }] };
+    });
+    const r = createWithOutput('hookfail', failing).r;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/prestart hook `\/bin\/sh`: exit status 1: no network for you/);
+    expect(list(stateRoot)).not.toContain('hookfail');
+
+    const slow = bundle((s) => {
+      s.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] };
+    });
+    const t0 = Date.now();
+    expect(createWithOutput('hookslow', slow).r.stderr).toMatch(/createRuntime hook `\/bin\/sleep`: timed out after 1 s/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    rmSync(out, { recursive: true });
+  });
+
+  it('refuses what it cannot honour, naming the field', () => {
+    const tty = bundle((s) => (s.process.terminal = true));
+    expect(createWithOutput('tty', tty).r.stderr).toMatch(/`process.terminal`: terminals \(--console-socket\) are not supported yet/);
+    const userns = bundle((s) => s.linux.namespaces.push({ type: 'user' }));
+    expect(createWithOutput('userns', userns).r.stderr).toMatch(/`linux.namespaces`: user namespaces are not supported yet/);
+    expect(list(stateRoot).filter((n) => n === 'tty' || n === 'userns')).toEqual([]);
+  });
+});
+
+describe('OCI commands without a container', () => {
+  it('spec refuses to overwrite; features is runc-shaped JSON', () => {
+    const dir = scratch();
+    mkdirSync(join(dir, 'b'));
+    expect(spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', join(dir, 'b')]).status).toBe(0);
+    const again = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', join(dir, 'b')], { encoding: 'utf8' });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/file exists/);
+    const f = JSON.parse(oci(['features']).stdout);
+    expect(f.ociVersionMin).toBe('1.0.0');
+    expect(f.hooks).toContain('prestart');
+    expect(f.linux.namespaces).toContain('network');
+    rmSync(dir, { recursive: true });
+  });
+
+  it('install adds the runtime to daemon.json, keeps other keys, and is idempotent', () => {
+    const dir = scratch();
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ debug: true, runtimes: { other: { path: '/usr/bin/other' } } }));
+    const args = ['install', '--config-file', file, '--runtime-args', '--debug --strace=/tmp/x'];
+    expect(oci(args).status).toBe(0);
+    const first = readFileSync(file, 'utf8');
+    expect(oci(args).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(first);
+    const config = JSON.parse(first);
+    expect(config.debug).toBe(true);
+    expect(config.runtimes.other).toEqual({ path: '/usr/bin/other' });
+    expect(config.runtimes.tsvisor).toEqual({ path: tsvisorBin, runtimeArgs: ['--debug', '--strace=/tmp/x'] });
+    rmSync(dir, { recursive: true });
+  });
+});

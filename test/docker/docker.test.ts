@@ -1,0 +1,198 @@
+// Docker running containers on tsvisor, for real: a private dockerd (its own data root,
+// exec root, socket, pid file and containerd namespace, so that it disturbs no other
+// engine) with tsvisor registered by `tsvisor install`, and a busybox image imported from
+// a rootfs made at test time. Runs when CI=true (installing docker.io if missing) or when
+// dockerd is there and starts; otherwise every test says why it was skipped.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxRoot, scratch, tsvisorBin } from '../helpers.js';
+
+const CI = process.env.CI === 'true';
+const IMAGE = 'tsvisor-busybox:test';
+
+let skipReason: string | undefined;
+let base: string;
+let dockerd: ChildProcess | undefined;
+let rootfs: string | null = null;
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function docker(args: string[], input?: string): Result {
+  const r = spawnSync('docker', ['-H', `unix://${join(base, 'docker.sock')}`, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** docker run --rm --runtime=tsvisor IMAGE ARGS, with FLAGS before the image. */
+function run(flags: string[], args: string[], input?: string): Result {
+  return docker(['run', '--rm', '--runtime=tsvisor', ...flags, IMAGE, ...args], input);
+}
+
+async function startDockerd(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'not running as root';
+  if (!have('dockerd') && CI) {
+    const r = spawnSync('apt-get', ['install', '-y', 'docker.io'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (r.status !== 0) return `apt-get install docker.io failed: ${r.stderr.trim().split('\n').pop()}`;
+  }
+  if (!have('dockerd') || !have('docker')) return 'dockerd or docker not installed (apt-get install docker.io)';
+  rootfs = busyboxRoot();
+  if (!rootfs) return 'busybox-static not installed';
+  base = scratch('tsvisor-docker-');
+  const config = join(base, 'daemon.json');
+  writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
+  const inst = spawnSync(process.execPath, [tsvisorBin, 'install', '--config-file', config, '--runtime-args', `--log ${join(base, 'tsvisor.log')}`], { encoding: 'utf8' });
+  if (inst.status !== 0) return `tsvisor install failed: ${inst.stderr}`;
+  const log = join(base, 'dockerd.log');
+  dockerd = spawn(
+    'dockerd',
+    [
+      '--config-file', config, '--data-root', join(base, 'data'), '--exec-root', join(base, 'exec'),
+      '--pidfile', join(base, 'docker.pid'), '-H', `unix://${join(base, 'docker.sock')}`,
+      // No host network plumbing: this engine must leave the host's iptables and bridges alone.
+      '--iptables=false', '--bridge=none',
+      '--containerd-namespace', 'tsvisor-test', '--containerd-plugins-namespace', 'tsvisor-test-plugins',
+    ],
+    { stdio: ['ignore', openSync(log, 'w'), openSync(log, 'a')] },
+  );
+  dockerd.on('error', () => {});
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (dockerd.exitCode !== null) return `dockerd exited with status ${dockerd.exitCode} (log: ${log})`;
+    if (docker(['version', '--format', '{{.Server.Version}}']).status === 0) break;
+    await sleep(200);
+  }
+  if (docker(['version']).status !== 0) return 'dockerd did not answer within 30 s';
+  const tar = spawnSync('sh', ['-c', `tar -C '${rootfs}' -c . | docker -H unix://${join(base, 'docker.sock')} import - ${IMAGE}`], { encoding: 'utf8' });
+  if (tar.status !== 0) return `docker import failed: ${tar.stderr}`;
+  return undefined;
+}
+
+beforeAll(async () => {
+  skipReason = await startDockerd();
+  if (skipReason) {
+    process.stderr.write(`docker tests skipped: ${skipReason}\n`);
+    if (CI) throw new Error(`docker tests cannot run in CI: ${skipReason}`);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  // Always: stop the private engine and remove everything it made, even after failures.
+  if (dockerd && dockerd.exitCode === null) {
+    for (const id of docker(['ps', '-aq']).stdout.split('\n').filter(Boolean)) docker(['rm', '-f', id]);
+    dockerd.kill('SIGTERM');
+    const deadline = Date.now() + 20_000;
+    while (dockerd.exitCode === null && Date.now() < deadline) await sleep(100);
+    if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
+  }
+  if (base) {
+    // Overlay mounts dockerd failed to undo would make rm fail: detach them first.
+    spawnSync('sh', ['-c', `grep -o ' ${base}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
+    rmSync(base, { recursive: true, force: true });
+  }
+  if (rootfs) rmSync(rootfs, { recursive: true, force: true });
+}, 60_000);
+
+/** Host processes whose command line mentions S. */
+function processesMentioning(s: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(s)) out.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+describe('docker on tsvisor', () => {
+  it('runs a command and passes its output and exit code', (ctx) => {
+    if (skipReason) return ctx.skip();
+    const hi = run([], ['echo', 'hi']);
+    expect(hi.stderr).toBe('');
+    expect(hi).toMatchObject({ status: 0, stdout: 'hi\n' });
+    expect(run([], ['sh', '-c', 'exit 3']).status).toBe(3);
+    expect(run([], ['sh', '-c', 'kill -9 $$']).status).toBe(137);
+    // The container's pid namespace: its process is a small pid, never the host's.
+    expect(Number(run([], ['sh', '-c', 'echo $$']).stdout)).toBeLessThan(10);
+  });
+
+  it('takes stdin with -i', (ctx) => {
+    if (skipReason) return ctx.skip();
+    expect(run(['-i'], ['tr', 'a-z', 'A-Z'], 'piped in\n').stdout).toBe('PIPED IN\n');
+  });
+
+  it('runs as --user, with -v binds and --read-only', (ctx) => {
+    if (skipReason) return ctx.skip();
+    expect(run(['--user', '1000:1000'], ['id']).stdout).toBe('uid=1000 gid=1000 groups=1000\n');
+    const host = scratch();
+    writeFileSync(join(host, 'in'), 'from the host\n');
+    const vol = run(['-v', `${host}:/data`], ['sh', '-c', 'cat /data/in; echo written > /data/out']);
+    expect(vol.stdout).toBe('from the host\n');
+    expect(readFileSync(join(host, 'out'), 'utf8')).toBe('written\n');
+    expect(run(['--read-only'], ['sh', '-c', 'touch /x 2>/dev/null || echo refused']).stdout).toBe('refused\n');
+    expect(run([], ['sh', '-c', 'touch /x && echo writable']).stdout).toBe('writable\n');
+    rmSync(host, { recursive: true });
+  });
+
+  it('runs detached: logs, top, kill -s, inspect, stop', async (ctx) => {
+    if (skipReason) return ctx.skip();
+    const script = 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done';
+    const d = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sh', '-c', script]);
+    expect(d.status, d.stderr).toBe(0);
+    const id = d.stdout.trim();
+    const until = async (what: string, cond: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(100);
+      }
+    };
+    await until('started', () => docker(['logs', id]).stdout.includes('started'));
+    expect(docker(['inspect', '-f', '{{.State.Status}} {{.State.Running}}', id]).stdout).toBe('running true\n');
+    expect(docker(['ps', '-q', '--no-trunc']).stdout).toContain(id);
+    // docker top asks `ps --format json` for the host pids of the container's processes.
+    const top = docker(['top', id]);
+    expect(top.status, top.stderr).toBe(0);
+    expect(top.stdout).toContain('sh -c trap');
+    expect(docker(['kill', '-s', 'USR1', id]).status).toBe(0);
+    await until('got-usr1', () => docker(['logs', id]).stdout.includes('got-usr1'));
+    expect(docker(['stop', '-t', '5', id]).status).toBe(0);
+    expect(docker(['logs', id]).stdout).toBe('started\ngot-usr1\ngot-term\n');
+    expect(docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]).stdout).toBe('exited 7\n');
+    expect(docker(['rm', id]).status).toBe(0);
+  });
+
+  it('stops with SIGKILL after the timeout, and rm -f leaves no process behind', async (ctx) => {
+    if (skipReason) return ctx.skip();
+    const stubborn = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done']).stdout.trim();
+    const t0 = Date.now();
+    expect(docker(['stop', '-t', '1', stubborn]).status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(docker(['inspect', '-f', '{{.State.ExitCode}}', stubborn]).stdout).toBe('137\n');
+    docker(['rm', stubborn]);
+
+    const id = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sleep', '600']).stdout.trim();
+    // The container's daemon runs `daemon.js STATE_DIR`, STATE_DIR ending in the id.
+    const daemons = processesMentioning(id).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+    const stateDir = daemons.find((argv) => argv[1]?.endsWith('/daemon.js'))?.[2];
+    expect(stateDir).toMatch(new RegExp(`/${id}$`));
+    expect(existsSync(stateDir!)).toBe(true);
+    expect(docker(['rm', '-f', id]).status).toBe(0);
+    const deadline = Date.now() + 5000;
+    while (processesMentioning(id).length > 0 && Date.now() < deadline) await sleep(100);
+    expect(processesMentioning(id)).toEqual([]);
+    expect(existsSync(stateDir!)).toBe(false);
+  });
+});

@@ -95,3 +95,48 @@ for (const [bench, bySys] of results) {
   const ratios = med.slice(1).map((m) => `${(m / med[0]).toFixed(2)}x`);
   console.log(`| ${bench} (${unit(bench)}) | ${med.map((m) => fmt(bench, m)).join(' | ')} | ${ratios.join(' | ')} |`);
 }
+
+// ---- OCI `run` of a busybox `true` container (create+start+wait+delete), side by side
+// with runc and runsc when installed. Each runtime gets its own state root; the bundle is
+// the same (busybox-static rootfs, `tsvisor spec` with terminal off and args ["true"]).
+{
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox || process.getuid?.() !== 0) {
+    console.log('\nOCI run: skipped (needs root and busybox-static)');
+  } else {
+    const { mkdtempSync, mkdirSync: mk, copyFileSync, symlinkSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'tsvisor-bench-oci-'));
+    const rootfs = join(dir, 'rootfs');
+    for (const d of ['bin', 'etc', 'tmp', 'proc', 'dev', 'sys']) mk(join(rootfs, d), { recursive: true });
+    copyFileSync(busybox, join(rootfs, 'bin', 'busybox'));
+    for (const a of ['sh', 'true']) symlinkSync('busybox', join(rootfs, 'bin', a));
+    const tsv = [process.execPath, join(repo, 'bin', 'tsvisor')];
+    spawnSync(tsv[0], [...tsv.slice(1), 'spec', '--bundle', dir]);
+    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    spec.process.terminal = false;
+    spec.process.args = ['true'];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+    const runtimes = [{ name: 'tsvisor', argv: (root, id) => [...tsv, '--root', root, 'run', '--bundle', dir, id] }];
+    const runc = which('runc');
+    if (runc) runtimes.push({ name: 'runc', argv: (root, id) => [runc, '--root', root, 'run', '--bundle', dir, id] });
+    if (runsc) runtimes.push({ name: 'runsc', argv: (root, id) => [runsc, '--root', root, '--network=none', 'run', '--bundle', dir, id] });
+    const samples = new Map(runtimes.map((r) => [r.name, []]));
+    const load0 = loadavg()[0];
+    for (let rep = 0; rep < Math.max(reps, 5); rep++) {
+      for (const r of runtimes) {
+        const root = join(dir, `state-${r.name}`);
+        samples.get(r.name).push(run(r.argv(root, `bench-${rep}`)).wallMs);
+      }
+    }
+    console.log(`\nOCI run of busybox \`true\` (create+start+wait+delete), load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}, medians`);
+    console.log('| runtime | ms | tsvisor/runtime |');
+    console.log('|---|---|---|');
+    const ours = median(samples.get('tsvisor'));
+    for (const r of runtimes) {
+      const m = median(samples.get(r.name));
+      console.log(`| ${r.name} | ${m.toFixed(1)} | ${(ours / m).toFixed(2)}x |`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -4,12 +4,12 @@
 // sandbox root; the host fds it opens are handed to the task with ADDFD.
 import { native } from '../../native.js';
 import {
-  EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, E2BIG,
+  EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, E2BIG,
   errnoOf, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
-  AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_NONBLOCK,
+  AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH,
   O_TRUNC, O_VALID, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH,
   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
   S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
@@ -67,6 +67,12 @@ function createMode(c: Call, mode: number): number {
 function openAt(c: Call, dirfd: number, path: string | Errno, flags: number, mode: number): SyscallResult {
   if (isErrno(path)) return path;
   if (path === '') return ENOENT;
+  // SECCOMP_IOCTL_NOTIF_ADDFD cannot install an O_PATH file (the kernel's fget refuses
+  // them), so O_PATH opens continue in the kernel. The flags are in a register, so the
+  // task cannot turn them into a data open after this check; the walk happens in the
+  // sandbox's own mount namespace; and an O_PATH fd grants no data: reopening it through
+  // /proc/self/fd comes back to the sentry and its checks.
+  if (flags & O_PATH) return CONTINUE;
   // open(2) ignores unknown bits; openat2 (used underneath) would reject them.
   flags &= O_VALID;
   const creating = (flags & O_CREAT) !== 0 || (flags & __O_TMPFILE) !== 0;
@@ -120,6 +126,9 @@ export function openat2(c: Call): SyscallResult {
   if (flagsHi !== 0 || (flags & ~O_VALID) !== 0 || (resolve & ~BigInt(RESOLVE_ALL)) !== 0n) return EINVAL;
   if (modeBig & ~0o7777n) return EINVAL;
   const mode = Number(modeBig);
+  // O_PATH through openat2 cannot continue in the kernel (the flags are in task memory,
+  // which could turn into a data open after the check) nor be installed with ADDFD.
+  if (flags & O_PATH) return ENOSYS;
   const creating = (flags & O_CREAT) !== 0 || (flags & __O_TMPFILE) !== 0;
   if (!creating && mode !== 0) return EINVAL;
   const res = Number(resolve);

@@ -112,9 +112,9 @@ export class SandboxFs {
     }
     const fd = n.openat2(dirfd, path, flags, mode, resolve);
     if (fd < 0) return errnoOf(-fd);
-    // The task's own files (magic links) are its already; anything reached by a walk is
-    // checked against the /proc allow-list.
-    const denied = magic ? null : this.checkProc(fd, flags);
+    // A magic link may lead to a procfs file the task holds only as O_PATH: the allow-list
+    // applies to what is opened, however it was reached.
+    const denied = this.checkProc(fd, flags);
     if (denied) {
       n.close(fd);
       return denied;

@@ -3,9 +3,10 @@
 // container stops.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { pids, state } from '../oci/container.js';
-import { stats } from '../oci/stats.js';
+import { cgroupOf, pids, state } from '../oci/container.js';
+import { cgroupStats, stats } from '../oci/stats.js';
 import { UsageError } from './errors.js';
+import type { Container } from '../oci/state.js';
 import { runOci } from './oci.js';
 
 /** Go-style durations as runc takes them: 5s, 500ms, 1m. */
@@ -14,6 +15,12 @@ export function parseDuration(s: string): number {
   if (!m) throw new UsageError(`--interval \`${s}\`: want a duration such as 5s or 500ms`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
   return Number(m[1]) * unit;
+}
+
+/** From the cgroup when the container has one, else from /proc. */
+function statsOf(c: Container): Record<string, unknown> {
+  const cg = cgroupOf(c);
+  return cg ? cgroupStats(cg) : stats(pids(c));
 }
 
 export function eventsCommand(): Command {
@@ -28,7 +35,7 @@ export function eventsCommand(): Command {
         for (;;) {
           const c = state(g, id);
           if (c.status === 'stopped') throw new Error('container is stopped');
-          process.stdout.write(`${JSON.stringify({ type: 'stats', id, data: stats(pids(c)) })}\n`);
+          process.stdout.write(`${JSON.stringify({ type: 'stats', id, data: statsOf(c) })}\n`);
           if (flags.stats) return;
           await sleep(interval);
         }

@@ -1,9 +1,11 @@
-// `tsvisor update [--resources FILE|-] ID`: change a container's resource limits. The
-// limits live in a cgroup, which tsvisor does not create yet: the request is validated
-// and then refused with that reason, rather than pretending to apply it.
+// `tsvisor update [--resources FILE|-] ID`: change a running container's resource limits.
+// They live in the sandbox's cgroup (src/sandbox/cgroup.ts): memory.limit, pids.limit and
+// cpu.quota/period are applied there (src/oci/resources.ts); fields a cgroup here cannot
+// honour (cpu.shares, blockIO...) are logged as ignored, as at create.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { state } from '../oci/container.js';
+import { state, update } from '../oci/container.js';
+import { Log } from '../oci/log.js';
 import { runOci } from './oci.js';
 
 export function updateCommand(): Command {
@@ -15,13 +17,14 @@ export function updateCommand(): Command {
       await runOci(cmd, `updating container \`${id}\``, async (g) => {
         const c = state(g, id);
         if (c.status === 'stopped') throw new Error('container is stopped');
-        if (flags.resources) {
-          const text = readFileSync(flags.resources === '-' ? 0 : flags.resources, 'utf8');
-          const { validateResources } = await import('../oci/validate.js');
-          const errors = validateResources(JSON.parse(text));
-          if (errors.length > 0) throw new Error(`resources: ${errors.join('; ')}`);
-        }
-        throw new Error('resource limits need a cgroup, and tsvisor does not place containers in one yet');
+        if (!flags.resources) return;
+        const text = readFileSync(flags.resources === '-' ? 0 : flags.resources, 'utf8');
+        const { validateResources } = await import('../oci/validate.js');
+        const resources = JSON.parse(text) as unknown;
+        const errors = validateResources(resources);
+        if (errors.length > 0) throw new Error(`resources: ${errors.join('; ')}`);
+        const ignored = await update(g, id, resources);
+        if (ignored.length > 0 && g.log.file) new Log(g.log).debug(`update of \`${id}\`: ignoring ${ignored.join(', ')}`);
       });
     });
 }

@@ -7,7 +7,9 @@ import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Cgroup, CgroupError } from '../sandbox/cgroup.js';
 import { request } from './control.js';
+import { cgroupUpdateOf } from './resources.js';
 import type { DaemonOptions } from './daemon.js';
 import { runHooks } from './hooks.js';
 import { lock, LockGone } from './lock.js';
@@ -224,13 +226,33 @@ export async function wait(g: Globals, id: string): Promise<number> {
   return after.runtime?.exitCode ?? 128 + 9;
 }
 
-/** pause and resume: SIGSTOP/SIGCONT every process, parents first (no cgroup freezer yet). */
+/** The container's cgroup, when its daemon made one (and the container still runs). */
+export function cgroupOf(c: Container): Cgroup | undefined {
+  const rec = c.runtime?.cgroup;
+  return rec && c.status !== 'stopped' ? Cgroup.reopen(rec) : undefined;
+}
+
+/**
+ * pause and resume: the cgroup freezer when the container has a cgroup (nothing can fork
+ * away from it), else SIGSTOP/SIGCONT to every process, parents first.
+ */
 export async function setPaused(g: Globals, id: string, paused: boolean): Promise<void> {
-  await locked(g.root, id, (c) => {
+  await locked(g.root, id, async (c) => {
     const status = c.status;
     if (paused && status !== 'running') throw new Error(`cannot pause a container in the \`${status}\` state`);
     if (!paused && status !== 'paused') throw new Error(`cannot resume a container in the \`${status}\` state`);
-    for (const pid of pids(c)) signal(pid, paused ? 19 /* SIGSTOP */ : 18 /* SIGCONT */);
+    const cg = cgroupOf(c);
+    let frozen = false;
+    if (cg) {
+      try {
+        if (paused) await cg.freeze();
+        else cg.thaw();
+        frozen = true;
+      } catch (err) {
+        if (!(err instanceof CgroupError)) throw err;
+      }
+    }
+    if (!frozen) for (const pid of pids(c)) signal(pid, paused ? 19 /* SIGSTOP */ : 18 /* SIGCONT */);
     c.saveRecord({ ...c.record, paused });
   });
 }
@@ -246,3 +268,18 @@ export function psTable(c: Container, args: string[]): string {
   return [header, ...lines.filter((l) => mine.has(Number(l.trim().split(/\s+/)[pidCol])))].join('\n') + '\n';
 }
 
+
+/**
+ * update: applies linux.resources RESOURCES to the container's cgroup; returns what of it
+ * was ignored (best effort fields). A container without a cgroup cannot be updated.
+ */
+export async function update(g: Globals, id: string, resources: unknown): Promise<string[]> {
+  return locked(g.root, id, (c) => {
+    if (c.status === 'stopped') throw new Error('container is stopped');
+    const cg = cgroupOf(c);
+    if (!cg) throw new Error('the container has no cgroup (this host did not let tsvisor make one)');
+    const { resources: r, ignored } = cgroupUpdateOf(resources);
+    cg.update(r);
+    return ignored;
+  });
+}

@@ -5,7 +5,9 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Limits } from '../sandbox/limits.js';
 import type { BindMount } from '../sandbox/sandbox.js';
+import { limitsOf } from './resources.js';
 import type { Mount, Spec } from './spec.js';
 
 /** What the sandbox needs from the spec, before stdio and logging are added. */
@@ -20,6 +22,8 @@ export interface Plan {
   launcherArgs: string[];
   /** The workload's ids, which the sentry takes on to act for it. */
   identity: { uid: number; gid: number; groups: number[] };
+  /** linux.resources as the sandbox's cgroup limits (src/oci/resources.ts). */
+  limits: Limits;
   /** Things the spec asks for that tsvisor does not do, for the log. */
   ignored: string[];
 }
@@ -119,7 +123,9 @@ export function planSandbox(spec: Spec, bundle: string, dir: string): Plan {
 
   if (spec.linux?.seccomp) ignored.push('linux.seccomp (tsvisor applies its own policy)');
   if (p.capabilities) ignored.push('process.capabilities (the workload runs with none)');
-  if (spec.linux?.resources) ignored.push('linux.resources (no cgroup support yet)');
+  // Enforced by the sandbox's cgroup; what a cgroup here cannot do is listed as ignored.
+  const { limits, ignored: ignoredResources } = limitsOf(spec.linux?.resources);
+  ignored.push(...ignoredResources);
   if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0) ignored.push('linux.sysctl');
 
   return {
@@ -132,6 +138,7 @@ export function planSandbox(spec: Spec, bundle: string, dir: string): Plan {
     hostname: spec.hostname ?? hostHostname(),
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
+    limits,
     ignored,
   };
 }

@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   const initPid = launcher ? children(launcher.pid)[0] : undefined;
   const init = initPid ? procRef(initPid) : undefined;
   const workloadPid = init ? children(init.pid)[0] : undefined;
-  await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined });
+  await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: sandbox.cgroup?.describe() });
 
   try {
     // The namespaces exist and the workload has not exec'd: the point where runc runs

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidId } from './id.js';
+import type { CgroupRecord } from '../sandbox/cgroup.js';
 import { isAlive, type ProcRef } from './proc.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -41,6 +42,9 @@ export interface RuntimeRecord {
   init?: ProcRef;
   /** The container's process (process.args), as the host sees it. */
   workload?: ProcRef;
+  /** The sandbox's cgroup, when this host let the daemon make one: `update`, `pause`,
+   * `resume` and `events` use it from their own processes. */
+  cgroup?: CgroupRecord;
   exitCode?: number;
   /** Why the sandbox could not be set up, when it could not. */
   error?: string;

@@ -41,6 +41,15 @@ export interface CgroupUsage {
 
 export class CgroupError extends Error {}
 
+/** What another process needs to reopen a sandbox's cgroup (Cgroup.reopen): the OCI
+ * commands keep it in the container's state to update, freeze and measure it. */
+export interface CgroupRecord {
+  id: string;
+  dirs: string[];
+  roles: Record<string, string>;
+  v2Dir?: string;
+}
+
 /** The jobs a sandbox's cgroup does, each done in at most one hierarchy. */
 type Role = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'freezer';
 
@@ -206,6 +215,21 @@ export class Cgroup {
       throw err;
     }
     return cg;
+  }
+
+  /** This cgroup as another process can reopen it. */
+  describe(): CgroupRecord {
+    const rec: CgroupRecord = { id: this.id, dirs: this.dirs, roles: Object.fromEntries(this.roles) };
+    if (this.v2Dir) rec.v2Dir = this.v2Dir;
+    return rec;
+  }
+
+  /** A handle on a cgroup another process made (see describe): it can update, measure,
+   * freeze and kill, and destroy removes only the sandbox's own directories. */
+  static reopen(rec: CgroupRecord): Cgroup {
+    const roles = new Map<Role, string>();
+    for (const [role, dir] of Object.entries(rec.roles)) roles.set(role as Role, dir);
+    return new Cgroup(rec.id, rec.dirs, roles, rec.v2Dir, []);
   }
 
   /** `--cgroup DIR` for each directory: what the launcher joins before it forks. */

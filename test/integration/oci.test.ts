@@ -74,6 +74,11 @@ function state(id: string): any {
   return JSON.parse(r.stdout);
 }
 
+/** The daemon's runtime.json of container ID. */
+function runtimeOf(id: string): any {
+  return JSON.parse(readFileSync(join(stateRoot, id, 'runtime.json'), 'utf8'));
+}
+
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -172,14 +177,55 @@ describe('OCI lifecycle', () => {
     await until('both sleeps', () => (JSON.parse(oci(['ps', '--format', 'json', 'pausing']).stdout) as number[]).length >= 3);
     const pids = JSON.parse(oci(['ps', '--format', 'json', 'pausing']).stdout) as number[];
     const procState = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+    // With a cgroup, its freezer (tasks sleep, frozen); without, SIGSTOP (state T).
+    const freezer = runtimeOf('pausing').cgroup?.roles?.freezer as string | undefined;
+    const frozen = (): boolean => {
+      if (!freezer) return pids.every((p) => procState(p) === 'T');
+      if (existsSync(join(freezer, 'freezer.state'))) return readFileSync(join(freezer, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+      return /^frozen 1$/m.test(readFileSync(join(freezer, 'cgroup.events'), 'utf8'));
+    };
     expect(oci(['pause', 'pausing']).status).toBe(0);
     expect(state('pausing').status).toBe('paused');
-    await until('stopped processes', () => pids.every((p) => procState(p) === 'T'));
+    await until('stopped processes', frozen);
     expect(oci(['pause', 'pausing']).stderr).toMatch(/cannot pause a container in the `paused` state/);
     expect(oci(['resume', 'pausing']).status).toBe(0);
-    await until('running processes', () => pids.every((p) => procState(p) !== 'T'));
+    await until('running processes', () => !frozen() && pids.every((p) => procState(p) !== 'T'));
     expect(state('pausing').status).toBe('running');
     expect(oci(['delete', '--force', 'pausing']).status).toBe(0);
+  });
+
+  it('puts linux.resources in the container\'s cgroup; update changes them; events reads them', async (ctx) => {
+    const dir = bundle((s) => {
+      s.process.args = ['sleep', '60'];
+      s.linux.resources = { memory: { limit: 96 * 1024 * 1024 }, pids: { limit: 40 }, cpu: { quota: 50000, period: 100000, shares: 512 } };
+    });
+    const c = createWithOutput('limited', dir);
+    if (c.r.status !== 0 && /cgroup/.test(c.r.stderr)) return ctx.skip();
+    expect(c.r.status, c.r.stderr).toBe(0);
+    const cg = runtimeOf('limited').cgroup;
+    expect(cg).toBeDefined();
+    const file = (role: string, v2: string, v1: string): string => {
+      const d = cg.roles[role] as string;
+      return readFileSync(join(d, d === cg.v2Dir ? v2 : v1), 'utf8').trim();
+    };
+    expect(Number(file('memory', 'memory.max', 'memory.limit_in_bytes'))).toBe(96 * 1024 * 1024);
+    // pids.max counts the sandbox's own two tasks (launcher, init) beside the container's.
+    expect(file('pids', 'pids.max', 'pids.max')).toBe('42');
+    if (cg.roles.cpu) expect(file('cpu', 'cpu.max', 'cpu.cfs_quota_us')).toMatch(/^50000\b/);
+    expect(oci(['start', 'limited']).status).toBe(0);
+    const up = oci(['update', '--resources', '-', 'limited'], { input: JSON.stringify({ pids: { limit: 100 }, memory: { limit: 128 * 1024 * 1024 } }) });
+    expect(up.status, up.stderr).toBe(0);
+    expect(file('pids', 'pids.max', 'pids.max')).toBe('102');
+    expect(Number(file('memory', 'memory.max', 'memory.limit_in_bytes'))).toBe(128 * 1024 * 1024);
+    const ev = oci(['events', '--stats', 'limited']);
+    expect(ev.status, ev.stderr).toBe(0);
+    const data = JSON.parse(ev.stdout).data;
+    expect(data.memory.usage.limit).toBe(128 * 1024 * 1024);
+    expect(data.memory.usage.usage).toBeGreaterThan(0);
+    expect(data.pids).toMatchObject({ limit: 102 });
+    expect(data.pids.current).toBeGreaterThanOrEqual(3);
+    expect(oci(['delete', '--force', 'limited']).status).toBe(0);
+    expect(existsSync(cg.dirs[0])).toBe(false);
   });
 
   it('shows a container whose daemon crashed as stopped, and deletes it', async () => {

@@ -1,0 +1,71 @@
+// linux.resources (config.json at create, `update --resources` later) → the sandbox's
+// cgroup (src/sandbox/cgroup.ts). What it honours: memory.limit, pids.limit, cpu.quota
+// with cpu.period (as a number of CPUs). The rest (cpu.shares, cpusets, blockIO, hugepage
+// limits, memory.swap/reservation, network) is best effort: reported as ignored.
+import type { CgroupResources } from '../sandbox/cgroup.js';
+import { SANDBOX_OVERHEAD_TASKS, type Limits } from '../sandbox/limits.js';
+
+type Obj = Record<string, unknown>;
+
+const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+export interface Translated {
+  /** undefined: not given (leave as is); null: no limit (-1, 0 or "max" in the spec). */
+  memoryBytes?: number | null;
+  pids?: number | null;
+  cpus?: number | null;
+  ignored: string[];
+}
+
+/** What R asks of the cgroup, field by field. */
+export function translateResources(r: unknown): Translated {
+  const out: Translated = { ignored: [] };
+  const res = obj(r);
+  if (!res) return out;
+  const mem = obj(res.memory);
+  if (mem) {
+    const limit = num(mem.limit);
+    // runc: 0 leaves it alone, -1 removes the limit.
+    if (limit !== undefined && limit !== 0) out.memoryBytes = limit < 0 ? null : limit;
+    for (const k of Object.keys(mem)) if (k !== 'limit' && k !== 'swap' && mem[k] !== undefined) out.ignored.push(`linux.resources.memory.${k}`);
+    // Docker sends swap = 2 x memory by default; the sandbox never swaps (cgroup.ts).
+  }
+  const pids = obj(res.pids);
+  if (pids) {
+    const limit = num(pids.limit);
+    if (limit !== undefined && limit !== 0) out.pids = limit < 0 ? null : limit;
+  }
+  const cpu = obj(res.cpu);
+  if (cpu) {
+    const quota = num(cpu.quota);
+    const period = num(cpu.period) || 100_000;
+    if (quota !== undefined && quota !== 0) out.cpus = quota < 0 ? null : quota / period;
+    for (const k of Object.keys(cpu)) {
+      if (k !== 'quota' && k !== 'period' && cpu[k] !== undefined && cpu[k] !== 0 && cpu[k] !== '') out.ignored.push(`linux.resources.cpu.${k}`);
+    }
+  }
+  for (const k of Object.keys(res)) {
+    if (!['memory', 'pids', 'cpu', 'devices'].includes(k)) out.ignored.push(`linux.resources.${k}`);
+  }
+  return out;
+}
+
+/** The sandbox's limits at create (startSandbox adds its own tasks to the pids limit). */
+export function limitsOf(r: unknown): { limits: Limits; ignored: string[] } {
+  const t = translateResources(r);
+  return {
+    limits: { memoryBytes: t.memoryBytes ?? null, pids: t.pids ?? null, cpus: t.cpus ?? null },
+    ignored: t.ignored,
+  };
+}
+
+/** The cgroup change that `update` makes: the same arithmetic as at create. */
+export function cgroupUpdateOf(r: unknown): { resources: CgroupResources; ignored: string[] } {
+  const t = translateResources(r);
+  const resources: CgroupResources = {};
+  if (t.memoryBytes !== undefined) resources.memory = t.memoryBytes;
+  if (t.pids !== undefined) resources.pids = t.pids === null ? null : t.pids + SANDBOX_OVERHEAD_TASKS;
+  if (t.cpus !== undefined) resources.cpus = t.cpus;
+  return { resources, ignored: t.ignored };
+}

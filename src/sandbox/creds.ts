@@ -1,10 +1,14 @@
 // The sentry opens, creates and checks files on behalf of tasks, so it must act with their
 // identity, not the host root's: while any sandbox runs, the thread that runs the sentries
-// uses the tasks' fs ids, groups and effective capabilities (none: the launcher drops them
-// all). The kernel then applies every permission rule (DAC, ACLs, search permission on each
+// uses the tasks' fs ids and groups, and the file capabilities the sandbox's root holds.
+// The kernel then applies every permission rule (DAC, ACLs, search permission on each
 // directory, read-only mounts) as it would for the task itself. Only this thread changes
 // (raw per-thread syscalls in the addon); its own identity comes back when the last sandbox
 // ends.
+//
+// The launcher drops every real capability from the tasks; the ones a container's root
+// expects for files (Docker's default set has them) are the sentry's to use on its behalf:
+// every name, and fchown/fchmod on fds, goes through the sentry.
 import { readFileSync } from 'node:fs';
 import { native } from '../native.js';
 
@@ -15,7 +19,13 @@ export interface TaskIdentity {
   groups: number[];
 }
 
-export const ROOT_WITHOUT_CAPS: TaskIdentity = { uid: 0, gid: 0, groups: [] };
+/** What `tsvisor do` runs as: the sandbox's root. */
+export const SANDBOX_ROOT: TaskIdentity = { uid: 0, gid: 0, groups: [] };
+
+/** CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID: the file capabilities of a
+ * container's root (not CAP_DAC_READ_SEARCH, which Docker does not grant either). A
+ * non-root task holds none, as Linux clears them when a process leaves uid 0. */
+const ROOT_FILE_CAPS = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4);
 
 interface ThreadCreds {
   fsuid: number;
@@ -64,7 +74,8 @@ export function enterTaskIdentity(id: TaskIdentity): void {
   if (active++ === 0) {
     saved = ownCreds();
     current = id;
-    apply({ fsuid: id.uid, fsgid: id.gid, groups: id.groups, capLow: CAP_SYS_PTRACE_BIT, capHigh: 0 });
+    const fileCaps = id.uid === 0 ? ROOT_FILE_CAPS : 0;
+    apply({ fsuid: id.uid, fsgid: id.gid, groups: id.groups, capLow: CAP_SYS_PTRACE_BIT | fileCaps, capHigh: 0 });
   }
 }
 

@@ -12,7 +12,7 @@ import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
-import { enterTaskIdentity, leaveTaskIdentity, ROOT_WITHOUT_CAPS, type TaskIdentity } from './creds.js';
+import { enterTaskIdentity, leaveTaskIdentity, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
 import { LimitWatch } from './watch.js';
@@ -110,7 +110,13 @@ export class RunningSandbox {
       const end = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (done) return;
         done = true;
-        void this.finish(code, signal).then(resolve);
+        // exited never rejects: whoever holds the sandbox gets a status, whatever failed.
+        this.finish(code, signal).then(resolve, (err: Error) => {
+          this.opts.log.warn(`ending the sandbox: ${err.message}`);
+          const usage = { wallTimeMs: 0, cpuTimeMs: null, peakMemoryBytes: null, tasks: null, oomKills: 0, memoryLimitHits: 0, pidsLimitHits: 0 };
+          const c = code ?? 128 + (signal ? signalNumber(signal) : 0);
+          resolve({ code: c, setupError: this.setupError, missing: new Map(), trapped: new Map(), reason: exitReason(c, this.setupError, this.endedBy, usage, {}), usage, limits: this.opts.limits ?? {} });
+        });
       };
       child.on('exit', end);
       child.on('error', (err) => {
@@ -212,7 +218,7 @@ export class RunningSandbox {
     this.kernel = new Kernel(listener, new SandboxFs(rootfd), new TaskTable(), uts, o.network);
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
-    enterTaskIdentity(o.identity ?? ROOT_WITHOUT_CAPS);
+    enterTaskIdentity(o.identity ?? SANDBOX_ROOT);
     this.sentry.start();
   }
 
@@ -292,6 +298,16 @@ function compiledPolicy(): Buffer {
 export function startSandbox(opts: SandboxOptions): RunningSandbox {
   // First, so that a limit this host cannot enforce fails before anything else is made.
   const cgroup = openCgroup(opts.limits ?? {}, opts.cgroupParent);
+  try {
+    return launch(opts, cgroup);
+  } catch (err) {
+    // Nothing joined the cgroup yet: it is empty and goes at once.
+    void cgroup?.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbox {
   const n = native();
   const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
   const [channel, launcherEnd] = n.socketpair();
@@ -317,10 +333,6 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
   let child: ChildProcess;
   try {
     child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/' });
-  } catch (err) {
-    // Nothing joined the cgroup yet: it is empty and goes at once.
-    void cgroup?.destroy().catch(() => undefined);
-    throw err;
   } finally {
     process.umask(0);
     n.close(launcherEnd);

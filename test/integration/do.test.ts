@@ -71,18 +71,30 @@ describe('tsvisor do runs programs', () => {
     rmSync(dirInside, { recursive: true });
   });
 
-  it('checks permissions as the task would (root without capabilities)', () => {
+  it('checks permissions as for a container root (file capabilities only)', () => {
     const dir = scratch();
     const file = join(dir, 'theirs');
     writeFileSync(file, 'not yours');
     chownSync(file, 1000, 1000);
-    chmodSync(file, 0o600);
-    const verbs = ['cat', file, ',', 'access', file, '4', ',', 'open', file, 'w', ',', 'chmod', file, '644', ',', 'stat', file];
-    // Natively: root with every capability dropped, as the launcher leaves the workload.
-    const outside = native(['setpriv', '--inh-caps=-all', '--bounding-set=-all', probe, ...verbs]);
+    chmodSync(file, 0o400);
+    mkdirSync(join(dir, 'locked'), 0o000);
+    const verbs = [
+      'cat', file, ',', 'access', file, '2', ',', 'open', file, 'w', ',', 'chmod', file, '644', ',', 'stat', file, ',',
+      'ls', join(dir, 'locked'), ',', 'stat', join(dir, 'locked'), ',', 'fchown', file, '1001', ',', 'stat', file, ',',
+      'fchmod', file, '600', ',', 'stat', file, ',', 'mknod_fifo', join(dir, 'p'), ',', 'stat', join(dir, 'p'),
+    ];
+    // Natively: root holding only the file capabilities a container root has.
+    const caps = '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid';
+    const outside = native(['setpriv', '--inh-caps=-all', caps, probe, ...verbs]);
+    rmSync(join(dir, 'p'));
+    chownSync(file, 1000, 1000);
+    chmodSync(file, 0o400);
     const inside = tsvisor(['do', '--mount', `${dir}:${dir}`, '--', probe, ...verbs]);
-    expect(outside.stdout).toContain('cat ' + file + ': EACCES');
+    expect(outside.stdout).toContain(`cat ${file}: not yours`);
     expect(inside.stdout).toBe(outside.stdout);
+    // And with no capabilities at all the same files are out of reach, as for the task.
+    const capless = native(['setpriv', '--inh-caps=-all', '--bounding-set=-all', probe, 'cat', file]);
+    expect(capless.stdout).toBe(`cat ${file}: EACCES\n`);
     rmSync(dir, { recursive: true });
   });
 

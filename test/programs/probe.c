@@ -176,6 +176,23 @@ static int run(char **argv, int argc, int i) {
     report(what, chmod(argv[i + 1], strtol(argv[i + 2], NULL, 8)));
     return i + 3;
   }
+  if (!strcmp(v, "fchown") || !strcmp(v, "fchmod")) {  // through an fd opened O_RDONLY
+    NEED(2);
+    int fd = open(argv[i + 1], O_RDONLY);
+    long r = fd < 0 ? -1
+             : !strcmp(v, "fchown") ? fchown(fd, atoi(argv[i + 2]), -1)
+                                    : fchmod(fd, strtol(argv[i + 2], NULL, 8));
+    snprintf(what, sizeof what, "%s %s %s", v, argv[i + 1], argv[i + 2]);
+    report(what, r);
+    if (fd >= 0) close(fd);
+    return i + 3;
+  }
+  if (!strcmp(v, "mknod_fifo")) {
+    NEED(1);
+    snprintf(what, sizeof what, "mknod_fifo %s", argv[i + 1]);
+    report(what, mknod(argv[i + 1], S_IFIFO | 0600, 0));
+    return i + 2;
+  }
   if (!strcmp(v, "access")) {
     NEED(2);
     snprintf(what, sizeof what, "access %s %s", argv[i + 1], argv[i + 2]);

@@ -646,3 +646,26 @@ export function chroot(c: Call): SyscallResult {
     return (statMode(statBuf) & S_IFMT) === S_IFDIR ? EPERM : ENOTDIR;
   });
 }
+
+// ---------------------------------------------------------------------------------------
+// fchmod and fchown act on an fd, but are judged with the sandbox root's file capabilities,
+// which only the sentry holds: the sentry changes the file behind the task's fd through
+// the host's /proc link to it.
+
+function onTaskFd(c: Call, fd: number, op: (path: string) => number): SyscallResult {
+  if (fd < 0) return EBADF;
+  const r = op(`/proc/${c.task.hostTid}/fd/${fd}`);
+  return r === -ENOENT.code ? EBADF : ok(r);
+}
+
+/** fchmod(2). */
+export function fchmod(c: Call): SyscallResult {
+  const mode = c.args.u32(1) & 0o7777;
+  return onTaskFd(c, c.args.i32(0), (p) => native().fchmodat(AT_FDCWD, p, mode, 0));
+}
+
+/** fchown(2). */
+export function fchown(c: Call): SyscallResult {
+  const uid = c.args.i32(1), gid = c.args.i32(2);
+  return onTaskFd(c, c.args.i32(0), (p) => native().fchownat(AT_FDCWD, p, uid, gid, 0));
+}

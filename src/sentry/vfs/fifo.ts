@@ -6,8 +6,8 @@
 // sentry opens the FIFO's other end itself so the pool thread returns, and drops the fd.
 import { open as openAsync, close as closeAsync } from 'node:fs';
 import { native } from '../../native.js';
-import { EINTR, fromNodeError, type Errno } from '../abi/errno.js';
-import { AT_EMPTY_PATH, O_ACCMODE, O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, __O_TMPFILE, S_IFIFO, S_IFMT } from '../abi/fcntl.js';
+import { EINTR, errnoOf, fromNodeError, type Errno } from '../abi/errno.js';
+import { AT_EACCESS, AT_EMPTY_PATH, O_ACCMODE, O_WRONLY, R_OK, W_OK, O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, __O_TMPFILE, S_IFIFO, S_IFMT } from '../abi/fcntl.js';
 import { SIZEOF_STAT, statMode } from '../abi/stat.js';
 
 const statBuf = Buffer.alloc(SIZEOF_STAT);
@@ -28,8 +28,15 @@ export function isFifo(fd: number): boolean {
 }
 
 /** Opens the FIFO behind pathFd (an O_PATH fd the sentry owns, closed here) with the
- * task's flags, off the loop. Resolves to the new fd, or an Errno. */
-export function openFifo(pathFd: number, flags: number, stillValid: () => boolean): Promise<number | Errno> {
+ * task's flags, off the loop. Resolves to the new fd, or an Errno. The pool thread has the
+ * sentry's own credentials, so the task's permission is checked here first. */
+export function openFifo(pathFd: number, flags: number, stillValid: () => boolean): Promise<number | Errno> | Errno {
+  const want = (flags & O_ACCMODE) === O_WRONLY ? W_OK : R_OK;
+  const denied = native().faccessat(pathFd, '', want, AT_EMPTY_PATH | AT_EACCESS);
+  if (denied < 0) {
+    native().close(pathFd);
+    return errnoOf(-denied);
+  }
   const link = `/proc/self/fd/${pathFd}`;
   // The link is a magic link: O_NOFOLLOW would refuse it; the walk already applied it.
   const reopenFlags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;

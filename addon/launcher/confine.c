@@ -92,6 +92,27 @@ void set_hostname(const char *name)
 		fail("sethostname `%s`", name);
 }
 
+/* Writes a sysctl of the launcher's own network namespace (host /proc is still mounted:
+ * net sysctls resolve to the writer's namespace). */
+static void write_net_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		fail("write `%s`", path);
+	close(fd);
+}
+
+/* In the sandbox's own network namespace, its root may bind ports below 1024 and ping, as
+ * a container's root does with CAP_NET_BIND_SERVICE and CAP_NET_RAW, though the launcher
+ * drops both: the namespace holds nothing but the sandbox. Called before the root is
+ * pivoted, while /proc is the host's and writable. */
+void open_sandbox_network(void)
+{
+	write_net_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
+	write_net_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+}
+
 /* A new network namespace starts with `lo` down; bring it up (IFF_UP | IFF_RUNNING). */
 void bring_up_loopback(void)
 {

@@ -60,6 +60,8 @@ static _Noreturn void run_workload(const struct options *opts, const struct sock
 	die_with_parent(1 /* init */);
 	reset_signals();
 	relay_adopt(relay);
+	if (opts->console_socket)
+		console_attach(opts);
 	apply_rlimits(opts);
 	apply_identity(opts);
 	drop_capabilities();
@@ -172,10 +174,14 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
+	if (opts->net_none)
+		open_sandbox_network();
 	build_rootfs(opts);
 	set_hostname(opts->hostname);
 	if (opts->net_none)
 		bring_up_loopback();
+	if (opts->console_socket)
+		console_setup(opts);
 	/* Packet mode: each write is one message. */
 	if (pipe2(relay, O_CLOEXEC | O_DIRECT) < 0)
 		fail("relay pipe");
@@ -264,6 +270,8 @@ int main(int argc, char **argv)
 		fail("channel fd `%d`", opts.channel);
 	join_cgroups(&opts); /* before anything forks: the whole sandbox is inside */
 	close_inherited_fds(opts.channel);
+	if (opts.console_socket) /* a host path: before the mount namespace changes */
+		opts.console_fd = console_connect(opts.console_socket);
 	channel_read_filter(&prog);
 	if (opts.netns)
 		join_netns(opts.netns);

@@ -114,6 +114,21 @@ describe('tsvisor do runs programs', () => {
     expect(r.status).toBe(0);
   });
 
+  it('gives the sandbox its own loopback, where its root may bind low ports', () => {
+    const script = [
+      'import socket, threading',
+      's = socket.socket(); s.bind(("127.0.0.1", 80)); s.listen()',
+      'def serve():',
+      '    c, _ = s.accept(); c.sendall(c.recv(64).upper()); c.close()',
+      'threading.Thread(target=serve).start()',
+      'k = socket.create_connection(("127.0.0.1", 80)); k.sendall(b"over loopback"); print(k.recv(64).decode())',
+      'socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP); print("ping socket")',
+    ].join('\n');
+    const r = tsvisor(['do', '--', 'python3', '-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('OVER LOOPBACK\nping socket\n');
+  });
+
   it('propagates exit codes and deaths by signal', () => {
     expect(tsvisor(['do', '--', '/bin/sh', '-c', 'exit 7']).status).toBe(7);
     expect(tsvisor(['do', '--', '/bin/sh', '-c', 'kill -9 $$']).status).toBe(137);

@@ -1,16 +1,22 @@
 // config.json validation: ajv against the schema kept beside this file. Every error names
 // the field as a dotted path (`process.user.uid`) and says why, so a user can fix the file
 // without reading the schema.
-import AjvModule, { type ErrorObject } from 'ajv';
-import schema from './schema/config.schema.json' with { type: 'json' };
+//
+// The validators are ajv's standalone code, generated at build time by
+// scripts/gen-validators.mjs (allErrors: report every problem at once; strict: a schema
+// mistake is our bug, caught by the build), so no schema is compiled at run time.
+import type { ErrorObject } from 'ajv';
+import * as generated from './validators.generated.js';
 import type { Spec } from './spec.js';
 
-const Ajv = AjvModule.default;
+/** An ajv validate function: a type guard that leaves its errors on itself. */
+interface Check<T> {
+  (value: unknown): value is T;
+  errors?: ErrorObject[] | null;
+}
 
-// allErrors: report every problem at once; strict: a schema mistake is our bug, caught at
-// start-up rather than silently ignoring a keyword.
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const check = ajv.compile<Spec>(schema);
+const check = generated.checkSpec as Check<Spec>;
+const checkResources = generated.checkResources as Check<unknown>;
 
 export type Validation = { ok: true; spec: Spec } | { ok: false; errors: string[] };
 
@@ -46,8 +52,6 @@ export function validateSpec(value: unknown): Validation {
   const errors = [...new Set((check.errors ?? []).map(describe))];
   return { ok: false, errors: errors.length > 0 ? errors : ['invalid'] };
 }
-
-const checkResources = ajv.getSchema('https://tsvisor.dev/schema/oci-config.json#/definitions/Resources')!;
 
 /** Validates `update --resources` input: a linux.resources object. */
 export function validateResources(value: unknown): string[] {

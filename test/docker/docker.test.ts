@@ -146,6 +146,18 @@ describe('docker on tsvisor', () => {
     rmSync(host, { recursive: true });
   });
 
+  it('ends a memory hog over --memory as OOM (137) and contains a fork bomb with --pids-limit', (ctx) => {
+    if (skipReason) return ctx.skip();
+    // The string doubles until the cgroup's 64 MiB are gone: the kernel's OOM killer.
+    const hog = run(['--memory', '64m'], ['sh', '-c', 'x=0123456789abcdef; while true; do x=$x$x; done']);
+    expect(hog.status, hog.stderr).toBe(137);
+    // 100 background sleeps against 50 tasks: ash cannot fork, says so and gives up.
+    const bomb = run(['--pids-limit', '50'], ['sh', '-c', 'for i in $(seq 100); do sleep 30 & done; echo all forked']);
+    expect(bomb.stdout).not.toMatch(/all forked/);
+    expect(bomb.stderr).toMatch(/fork/);
+    expect(bomb.status).not.toBe(0);
+  });
+
   it('runs detached: logs, top, kill -s, inspect, stop', async (ctx) => {
     if (skipReason) return ctx.skip();
     const script = 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done';

@@ -1,7 +1,6 @@
 // `tsvisor create [--bundle DIR] [--pid-file F] [--console-socket S] ID`: set up the
 // container and leave its process waiting for `start`.
 import { Command } from 'commander';
-import { create } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 interface CreateFlags {
@@ -21,8 +20,9 @@ export function createCommand(): Command {
     .option('--preserve-fds <n>', 'accepted for runc compatibility (only 0 is supported)', '0')
     .argument('<id>', 'container id')
     .action(async (id: string, flags: CreateFlags, cmd: Command) => {
-      await runOci(cmd, `creating container \`${id}\``, (g) =>
-        create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket }),
-      );
+      await runOci(cmd, `creating container \`${id}\``, async (g) => {
+        const { create } = await import('../oci/container.js');
+        await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket });
+      });
     });
 }

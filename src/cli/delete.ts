@@ -1,6 +1,5 @@
 // `tsvisor delete [--force] ID`: remove a stopped container (or kill it first with --force).
 import { Command } from 'commander';
-import { remove } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 export function deleteCommand(): Command {
@@ -9,6 +8,9 @@ export function deleteCommand(): Command {
     .option('-f, --force', 'kill the container first if it still runs', false)
     .argument('<id>', 'container id')
     .action(async (id: string, flags: { force: boolean }, cmd: Command) => {
-      await runOci(cmd, `deleting container \`${id}\``, (g) => remove(g, id, flags.force));
+      await runOci(cmd, `deleting container \`${id}\``, async (g) => {
+        const { remove } = await import('../oci/container.js');
+        await remove(g, id, flags.force);
+      });
     });
 }

@@ -4,7 +4,7 @@
 import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { startSandbox, type BindMount } from '../sandbox/sandbox.js';
+import type { BindMount, startSandbox } from '../sandbox/sandbox.js';
 import { UsageError, fail, EXIT_SETUP } from './errors.js';
 import { addLimitOptions, parseLimitOptions, type LimitOptions } from './limits.js';
 import { limitMessage, usageRecord, type UsageRecord } from '../sandbox/usage.js';
@@ -110,6 +110,7 @@ export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
   const straceOut = opts.straceLog ? createWriteStream(opts.straceLog) : undefined;
   let sandbox: ReturnType<typeof startSandbox>;
   try {
+    const { startSandbox } = await import('../sandbox/sandbox.js');
     sandbox = startSandbox({
       ...limits,
       argv,

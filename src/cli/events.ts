@@ -3,8 +3,6 @@
 // container stops.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { cgroupOf, pids, state } from '../oci/container.js';
-import { cgroupStats, stats } from '../oci/stats.js';
 import { UsageError } from './errors.js';
 import type { Container } from '../oci/state.js';
 import { runOci } from './oci.js';
@@ -18,7 +16,9 @@ export function parseDuration(s: string): number {
 }
 
 /** From the cgroup when the container has one, else from /proc. */
-function statsOf(c: Container): Record<string, unknown> {
+async function statsOf(c: Container): Promise<Record<string, unknown>> {
+  const { cgroupOf, pids } = await import('../oci/container.js');
+  const { cgroupStats, stats } = await import('../oci/stats.js');
   const cg = cgroupOf(c);
   return cg ? cgroupStats(cg) : stats(pids(c));
 }
@@ -32,10 +32,11 @@ export function eventsCommand(): Command {
     .action(async (id: string, flags: { stats: boolean; interval: string }, cmd: Command) => {
       await runOci(cmd, `events of container \`${id}\``, async (g) => {
         const interval = parseDuration(flags.interval);
+        const { state } = await import('../oci/container.js');
         for (;;) {
           const c = state(g, id);
           if (c.status === 'stopped') throw new Error('container is stopped');
-          process.stdout.write(`${JSON.stringify({ type: 'stats', id, data: statsOf(c) })}\n`);
+          process.stdout.write(`${JSON.stringify({ type: 'stats', id, data: await statsOf(c) })}\n`);
           if (flags.stats) return;
           await sleep(interval);
         }

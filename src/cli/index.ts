@@ -1,4 +1,6 @@
-// The tsvisor command line: every command registered from one list.
+// The tsvisor command line: every command registered from one list. A command's file only
+// declares its flags; its action imports what does the work (the sandbox, the OCI layer)
+// when it runs, so that starting one command does not load the others' modules.
 import { Command } from 'commander';
 import { doCommand } from './do.js';
 import { fail } from './errors.js';

@@ -4,7 +4,6 @@ import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { install } from '../oci/install.js';
 import { runOci } from './oci.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsvisor');
@@ -16,7 +15,8 @@ export function installCommand(): Command {
     .option('--runtime <name>', 'name of the runtime in Docker', 'tsvisor')
     .option('--runtime-args <args>', 'global flags Docker passes to tsvisor, space-separated (e.g. "--debug --strace=/tmp/s")')
     .action(async (flags: { configFile: string; runtime: string; runtimeArgs?: string }, cmd: Command) => {
-      await runOci(cmd, `installing into \`${flags.configFile}\``, () => {
+      await runOci(cmd, `installing into \`${flags.configFile}\``, async () => {
+        const { install } = await import('../oci/install.js');
         install({ configFile: flags.configFile, runtime: flags.runtime, path: realpathSync(bin), runtimeArgs: flags.runtimeArgs?.split(/\s+/).filter(Boolean) ?? [] });
         process.stdout.write(`runtime \`${flags.runtime}\` added to ${flags.configFile}; restart dockerd to use it\n`);
       });

@@ -1,7 +1,5 @@
 // `tsvisor kill [--all] ID [SIGNAL]`: signal the container's process (default SIGTERM).
 import { Command } from 'commander';
-import { kill } from '../oci/container.js';
-import { parseSignal } from '../oci/signals.js';
 import { UsageError } from './errors.js';
 import { runOci } from './oci.js';
 
@@ -12,10 +10,12 @@ export function killCommand(): Command {
     .argument('<id>', 'container id')
     .argument('[signal]', 'signal name or number', 'SIGTERM')
     .action(async (id: string, sig: string, flags: { all: boolean }, cmd: Command) => {
-      await runOci(cmd, `killing container \`${id}\``, (g) => {
+      await runOci(cmd, `killing container \`${id}\``, async (g) => {
+        const { parseSignal } = await import('../oci/signals.js');
         const n = parseSignal(sig);
         if (typeof n === 'string') throw new UsageError(n);
-        return kill(g, id, n, flags.all);
+        const { kill } = await import('../oci/container.js');
+        await kill(g, id, n, flags.all);
       });
     });
 }

@@ -1,6 +1,5 @@
 // `tsvisor list [--format table|json] [-q]`: the containers under --root, as runc lists them.
 import { Command, Option } from 'commander';
-import { listContainers } from '../oci/state.js';
 import { runOci } from './oci.js';
 
 /** Columns padded like Go's tabwriter (minwidth 12, padding 1) in runc's list. */
@@ -16,7 +15,8 @@ export function listCommand(): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-q, --quiet', 'print only the ids', false)
     .action(async (flags: { format: string; quiet: boolean }, cmd: Command) => {
-      await runOci(cmd, 'listing containers', (g) => {
+      await runOci(cmd, 'listing containers', async (g) => {
+        const { listContainers } = await import('../oci/state.js');
         const states = listContainers(g.root).map((c) => c.ociState());
         if (flags.quiet) {
           process.stdout.write(states.map((s) => `${s.id}\n`).join(''));

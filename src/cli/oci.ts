@@ -2,7 +2,7 @@
 // --log-format, --debug, --systemd-cgroup, --rootless) plus ours, and one way to report a
 // failure: one line on stderr, the same as runc's JSON (or text) line in --log, exit 1.
 import { Command, Option } from 'commander';
-import { Log, type LogFormat } from '../oci/log.js';
+import type { LogFormat } from '../oci/log.js';
 import type { Globals } from '../oci/container.js';
 import { UsageError } from './errors.js';
 
@@ -51,7 +51,7 @@ export async function runOci(cmd: Command, step: string, fn: (g: Globals) => Pro
     await fn(g);
   } catch (err) {
     const msg = `${step}: ${err instanceof Error ? err.message : String(err)}`;
-    if (g.log.file) new Log(g.log).error(msg);
+    if (g.log.file) new (await import('../oci/log.js')).Log(g.log).error(msg);
     process.stderr.write(`tsvisor: ${msg}\n`);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   }

@@ -1,6 +1,5 @@
 // `tsvisor pause ID`: stop every process of the container until `resume`.
 import { Command } from 'commander';
-import { setPaused } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 export function pauseCommand(): Command {
@@ -8,6 +7,9 @@ export function pauseCommand(): Command {
     .description('suspend every process of a container')
     .argument('<id>', 'container id')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
-      await runOci(cmd, `pausing container \`${id}\``, (g) => setPaused(g, id, true));
+      await runOci(cmd, `pausing container \`${id}\``, async (g) => {
+        const { setPaused } = await import('../oci/container.js');
+        await setPaused(g, id, true);
+      });
     });
 }

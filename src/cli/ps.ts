@@ -1,7 +1,6 @@
 // `tsvisor ps [--format table|json] ID [PS_ARGS...]`: the container's processes. With
 // --format json, the host pids of every one of them, which `docker top` needs.
 import { Command, Option } from 'commander';
-import { pids, psTable, state } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 export function psCommand(): Command {
@@ -11,7 +10,8 @@ export function psCommand(): Command {
     .argument('<id>', 'container id')
     .argument('[ps-args...]', 'arguments for ps(1) (default: -ef)')
     .action(async (id: string, psArgs: string[], flags: { format: string }, cmd: Command) => {
-      await runOci(cmd, `listing the processes of container \`${id}\``, (g) => {
+      await runOci(cmd, `listing the processes of container \`${id}\``, async (g) => {
+        const { pids, psTable, state } = await import('../oci/container.js');
         const c = state(g, id);
         if (flags.format === 'json') process.stdout.write(`${JSON.stringify(pids(c))}\n`);
         else process.stdout.write(psTable(c, psArgs));

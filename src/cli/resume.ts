@@ -1,6 +1,5 @@
 // `tsvisor resume ID`: continue the processes of a paused container.
 import { Command } from 'commander';
-import { setPaused } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 export function resumeCommand(): Command {
@@ -8,6 +7,9 @@ export function resumeCommand(): Command {
     .description('resume every process of a paused container')
     .argument('<id>', 'container id')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
-      await runOci(cmd, `resuming container \`${id}\``, (g) => setPaused(g, id, false));
+      await runOci(cmd, `resuming container \`${id}\``, async (g) => {
+        const { setPaused } = await import('../oci/container.js');
+        await setPaused(g, id, false);
+      });
     });
 }

@@ -3,7 +3,6 @@
 // passed on to the container's process, as runc does.
 import { constants } from 'node:os';
 import { Command } from 'commander';
-import { create, kill, remove, start, wait } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 interface RunFlags {
@@ -29,6 +28,7 @@ export function runCommand(): Command {
     .argument('<id>', 'container id')
     .action(async (id: string, flags: RunFlags, cmd: Command) => {
       await runOci(cmd, `running container \`${id}\``, async (g) => {
+        const { create, kill, remove, start, wait } = await import('../oci/container.js');
         await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket });
         try {
           await start(g, id);

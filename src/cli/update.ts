@@ -4,7 +4,6 @@
 // honour (cpu.shares, blockIO...) are logged as ignored, as at create.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { state, update } from '../oci/container.js';
 import { Log } from '../oci/log.js';
 import { runOci } from './oci.js';
 
@@ -15,6 +14,7 @@ export function updateCommand(): Command {
     .argument('<id>', 'container id')
     .action(async (id: string, flags: { resources?: string }, cmd: Command) => {
       await runOci(cmd, `updating container \`${id}\``, async (g) => {
+        const { state, update } = await import('../oci/container.js');
         const c = state(g, id);
         if (c.status === 'stopped') throw new Error('container is stopped');
         if (!flags.resources) return;

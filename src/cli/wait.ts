@@ -1,7 +1,6 @@
 // `tsvisor wait ID`: block until the container's process exits; print its status as runsc
 // does ({"id":…,"exitStatus":N}).
 import { Command } from 'commander';
-import { wait } from '../oci/container.js';
 import { runOci } from './oci.js';
 
 export function waitCommand(): Command {
@@ -10,6 +9,7 @@ export function waitCommand(): Command {
     .argument('<id>', 'container id')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       await runOci(cmd, `waiting for container \`${id}\``, async (g) => {
+        const { wait } = await import('../oci/container.js');
         const exitStatus = await wait(g, id);
         process.stdout.write(`${JSON.stringify({ id, exitStatus })}\n`);
       });

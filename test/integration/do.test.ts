@@ -168,6 +168,23 @@ describe('tsvisor do walls', () => {
     expect(viaProc.stdout).not.toContain('host only');
   });
 
+  it('never follows a symlink swapped in a race to a host file', () => {
+    if (!rootfs) throw new Error('busybox-static is not installed');
+    const race = program('race', ['-static']);
+    const host = scratch();
+    const canary = join(host, 'canary');
+    writeFileSync(canary, 'HOST CANARY');
+    const root = scratch('tsvisor-raceroot-');
+    mkdirSync(join(root, 'tmp'));
+    writeFileSync(join(root, 'tmp', 'inside'), 'inside');
+    // The outside target is the canary's host path, absolute and through `..` chains.
+    const r = tsvisor(['do', '--root', root, '--mount', `${race}:/race:ro`, '--', '/race', '/tmp/link', '/tmp/inside', `/../../..${canary}`, '3000']);
+    expect(r.stderr).not.toContain('HOST CANARY');
+    expect(r.stdout).toMatch(/^inside=1 other=0 failed=1\n$/);
+    rmSync(host, { recursive: true });
+    rmSync(root, { recursive: true });
+  });
+
   it('keeps writes to / and /tmp away from the host', () => {
     const canary = `tsvisor-canary-${process.pid}-${Date.now()}`;
     const r = tsvisor(['do', '--', '/bin/sh', '-c', `echo x > /tmp/${canary} && echo x > /${canary} && cat /tmp/${canary}`]);

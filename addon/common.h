@@ -154,6 +154,10 @@ Napi::Value Fstatfs(const Napi::CallbackInfo& info);
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info);
 Napi::Value PidfdGetfd(const Napi::CallbackInfo& info);
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info);
+Napi::Value Getxattr(const Napi::CallbackInfo& info);
+Napi::Value Listxattr(const Napi::CallbackInfo& info);
+Napi::Value Setxattr(const Napi::CallbackInfo& info);
+Napi::Value Removexattr(const Napi::CallbackInfo& info);
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info);
 
 }  // namespace tsv

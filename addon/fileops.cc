@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -261,6 +262,45 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
 // of the process (the setxid signal dance). Raw, only the calling thread changes, so one
 // thread can act as a sandboxed user while the rest of the sentry keeps its own ids.
 // On error the thread may be left partly changed; the caller restores its own creds.
+// Extended attributes of the file a path names (the sentry passes /proc/self/fd/N of an
+// O_PATH fd it resolved, which f*xattr cannot take). out may be empty to ask for the size.
+Napi::Value Getxattr(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {Arg::Str, Arg::Str, Arg::Buf}, "Usage: native.getxattr(path, name, out)")) return {};
+  std::string path, name;
+  if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
+  Napi::Buffer<uint8_t> out = Buf(info[2]);
+  // why: the value of one attribute, or its size when out is empty
+  return Ret(info.Env(), getxattr(path.c_str(), name.c_str(), out.Data(), out.Length()));
+}
+
+Napi::Value Listxattr(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {Arg::Str, Arg::Buf}, "Usage: native.listxattr(path, out)")) return {};
+  std::string path;
+  if (!Path(info[0], &path)) return Neg(info.Env(), EINVAL);
+  Napi::Buffer<uint8_t> out = Buf(info[1]);
+  // why: NUL-separated names, or their total size when out is empty
+  return Ret(info.Env(), listxattr(path.c_str(), reinterpret_cast<char*>(out.Data()), out.Length()));
+}
+
+Napi::Value Setxattr(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {Arg::Str, Arg::Str, Arg::Buf, Arg::Num}, "Usage: native.setxattr(path, name, value, flags)")) {
+    return {};
+  }
+  std::string path, name;
+  if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
+  Napi::Buffer<uint8_t> value = Buf(info[2]);
+  // why: set one attribute (XATTR_CREATE / XATTR_REPLACE in flags)
+  return Ret(info.Env(), setxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), Int(info[3])));
+}
+
+Napi::Value Removexattr(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {Arg::Str, Arg::Str}, "Usage: native.removexattr(path, name)")) return {};
+  std::string path, name;
+  if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
+  // why: remove one attribute
+  return Ret(info.Env(), removexattr(path.c_str(), name.c_str()));
+}
+
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info) {
   if (!CheckArgs(info, {Arg::Num, Arg::Num, Arg::NumArray, Arg::Num, Arg::Num},
                  "Usage: native.setThreadCreds(fsuid, fsgid, groups, capEffLow, capEffHigh)")) {

@@ -52,6 +52,10 @@ const Entry kExports[] = {
     {"pidfdOpen", PidfdOpen},
     {"pidfdGetfd", PidfdGetfd},
     {"pidfdSendSignal", PidfdSendSignal},
+    {"getxattr", Getxattr},
+    {"listxattr", Listxattr},
+    {"setxattr", Setxattr},
+    {"removexattr", Removexattr},
     {"setThreadCreds", SetThreadCreds},
 };
 

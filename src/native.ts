@@ -98,6 +98,14 @@ export interface Native {
   /** fstatfs into out (>= 120 bytes, struct statfs). 0 or -errno. */
   fstatfs(fd: number, out: Buffer): number;
 
+  // ---- extended attributes of the file a path names (the sentry passes /proc/self/fd/N)
+  /** Value length (out empty: the size needed) or -errno. */
+  getxattr(path: string, name: string, out: Buffer): number;
+  /** Length of the NUL-separated names (out empty: the size needed) or -errno. */
+  listxattr(path: string, out: Buffer): number;
+  setxattr(path: string, name: string, value: Buffer, flags: number): number;
+  removexattr(path: string, name: string): number;
+
   // ---- processes
   pidfdOpen(pid: number, flags: number): number;
   /** pidfd_getfd: a dup of the target's fd in this process (O_CLOEXEC). fd or -errno. */

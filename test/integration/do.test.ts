@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRoot, native, program, scratch, tsvisor, tsvisorBin } from '../helpers.js';
+import { busyboxRoot, native, program, repo, scratch, tsvisor, tsvisorBin } from '../helpers.js';
 
 let probe: string;
 let probeStatic: string;
@@ -96,6 +96,18 @@ describe('tsvisor do runs programs', () => {
     const capless = native(['setpriv', '--inh-caps=-all', '--bounding-set=-all', probe, 'cat', file]);
     expect(capless.stdout).toBe(`cat ${file}: EACCES\n`);
     rmSync(dir, { recursive: true });
+  });
+
+  it('reads and writes extended attributes by name as Linux does', () => {
+    const script = join(repo, 'test', 'programs', 'xattr.py');
+    const outsideDir = scratch(), insideDir = scratch();
+    const caps = '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid';
+    const outside = native(['setpriv', '--inh-caps=-all', caps, 'python3', script, outsideDir]);
+    const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--', 'python3', script, outsideDir]);
+    expect(outside.stdout).toContain("get b'hello'");
+    expect(inside.stdout).toBe(outside.stdout);
+    rmSync(outsideDir, { recursive: true });
+    rmSync(insideDir, { recursive: true });
   });
 
   it('opens FIFOs whose other end comes later without stalling the sentry', () => {

@@ -4,7 +4,7 @@
 // sandbox root; the host fds it opens are handed to the task with ADDFD.
 import { native } from '../../native.js';
 import {
-  EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EOPNOTSUPP, EPERM, E2BIG,
+  EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EPERM, E2BIG,
   errnoOf, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
@@ -593,27 +593,6 @@ export function utime(c: Call): SyscallResult {
   }
   return utimesAt(c, AT_FDCWD, pathArg(c, 0), times, 0);
 }
-
-// ---------------------------------------------------------------------------------------
-// Extended attributes are not exposed yet (#3): the answer a filesystem without xattr
-// support gives, which ls, cp and tar treat as "none".
-
-/** getxattr(2), lgetxattr(2), listxattr(2), llistxattr(2), setxattr(2), ... */
-function noXattrs(c: Call): SyscallResult {
-  const path = pathArg(c, 0);
-  if (isErrno(path)) return path;
-  const fd = openPathAt(c, AT_FDCWD, path, false, false);
-  return withFd(fd, () => EOPNOTSUPP);
-}
-
-export const getxattr = noXattrs;
-export const lgetxattr = noXattrs;
-export const listxattr = noXattrs;
-export const llistxattr = noXattrs;
-export const setxattr = noXattrs;
-export const lsetxattr = noXattrs;
-export const removexattr = noXattrs;
-export const lremovexattr = noXattrs;
 
 // ---------------------------------------------------------------------------------------
 // Whole-namespace operations the sandbox's tasks may not make: they hold no CAP_SYS_ADMIN

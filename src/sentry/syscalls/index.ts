@@ -7,12 +7,13 @@ import * as file from './file.js';
 import * as misc from './misc.js';
 import * as net from './net.js';
 import * as process from './process.js';
+import * as xattr from './xattr.js';
 
 export type Handler = (c: Call) => SyscallResult;
 
 /** Every handler, by its function name. */
 export const handlers: ReadonlyMap<string, Handler> = new Map(
-  Object.entries({ ...file, ...process, ...net, ...misc }) as [string, Handler][],
+  Object.entries({ ...file, ...process, ...net, ...misc, ...xattr }) as [string, Handler][],
 );
 
 /** The handler name for a syscall name. */

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildLayout, hostLayout, type Layout } from '../../src/sandbox/cgroup-layout.js';
 import { Cgroup, CgroupError } from '../../src/sandbox/cgroup.js';
 
@@ -12,6 +12,14 @@ const parent = `tsvisor-test-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
 const layout = hostLayout();
 const children: ChildProcess[] = [];
+const made: Cgroup[] = [];
+
+/** Cgroup.create, remembered so that a failing test still removes what it made. */
+function create(...args: Parameters<typeof Cgroup.create>): Cgroup {
+  const cg = Cgroup.create(...args);
+  made.push(cg);
+  return cg;
+}
 
 /** A process of ours, moved into CG (every hierarchy) before it runs CMD, as the
  * launcher moves itself before it forks. */
@@ -19,12 +27,17 @@ function startIn(cg: Cgroup, cmd: string): ChildProcess {
   const child = spawn('/bin/sh', ['-c', `read go; ${cmd}`], { stdio: ['pipe', 'ignore', 'ignore'] });
   children.push(child);
   for (const dir of cg.dirs) writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
-  child.stdin!.end('go\n');
+  // stdin stays open: a script may `read` again to wait for the test (EOF when it ends).
+  child.stdin!.write('go\n');
   return child;
 }
 
 const exited = (c: ChildProcess): Promise<unknown> =>
   c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((done) => c.once('exit', done));
+
+afterEach(async () => {
+  for (const cg of made.splice(0)) await cg.destroy();
+});
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -59,7 +72,7 @@ describe('cgroup layout', () => {
 
 describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
   it('creates a directory per hierarchy, applies limits, updates them and removes it all', async () => {
-    const cg = Cgroup.create('unit-limits', { memory: 64 * 2 ** 20, pids: 20, cpus: 0.5 }, { parent });
+    const cg = create('unit-limits', { memory: 64 * 2 ** 20, pids: 20, cpus: 0.5 }, { parent });
     expect(cg.dirs.length).toBeGreaterThan(0);
     for (const d of cg.dirs) expect(existsSync(d), d).toBe(true);
     const v1mem = layout.v1.get('memory');
@@ -80,12 +93,12 @@ describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
   });
 
   it('measures cpu time, memory and tasks of what runs inside', async () => {
-    const cg = Cgroup.create('unit-usage', {}, { parent });
-    // Busy for ~300 ms of cpu, holding 3 tasks (sh and two children) meanwhile.
-    const child = startIn(cg, 'sleep 1 & i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 1 & wait');
-    await new Promise((done) => setTimeout(done, 300));
-    const during = cg.usage();
-    expect(during.tasks).toBeGreaterThanOrEqual(2);
+    const cg = create('unit-usage', {}, { parent });
+    // Three tasks (sh and two sleeps) until the test lets go, then some cpu.
+    const child = startIn(cg, 'sleep 30 & a=$!; sleep 30 & b=$!; read done; kill $a $b; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done');
+    for (let i = 0; i < 200 && cg.usage().tasks !== 3; i++) await new Promise((done) => setTimeout(done, 10));
+    expect(cg.usage().tasks).toBe(3);
+    child.stdin!.end();
     await exited(child);
     const u = cg.usage();
     expect(u.cpuTimeMs).toBeGreaterThan(50);
@@ -96,7 +109,7 @@ describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
   });
 
   it('freezes and thaws', async () => {
-    const cg = Cgroup.create('unit-freeze', {}, { parent });
+    const cg = create('unit-freeze', {}, { parent });
     const child = startIn(cg, 'while :; do :; done');
     await cg.freeze();
     const a = cg.cpuTimeMs()!;
@@ -117,7 +130,7 @@ describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
   ];
   for (const [name, only] of alone) {
     it.runIf(only)(`kills a forking tree (${name}) and leaves nothing`, async () => {
-      const cg = Cgroup.create(`unit-kill-${only!.v2 ? 2 : 1}`, {}, { parent, layout: only });
+      const cg = create(`unit-kill-${only!.v2 ? 2 : 1}`, {}, { parent, layout: only });
       const child = startIn(cg, 'for i in 1 2 3 4 5; do (while :; do sleep 0.01 & wait; done) & done; wait');
       await new Promise((done) => setTimeout(done, 200));
       expect(cg.procs().length).toBeGreaterThan(5);

@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -299,6 +300,14 @@ Napi::Value Removexattr(const Napi::CallbackInfo& info) {
   if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
   // why: remove one attribute
   return Ret(info.Env(), removexattr(path.c_str(), name.c_str()));
+}
+
+Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {Arg::Num, Arg::Str, Arg::Num}, "Usage: native.inotifyAddWatch(fd, path, mask)")) return {};
+  std::string path;
+  if (!Path(info[1], &path)) return Neg(info.Env(), EINVAL);
+  // why: a watch on the instance behind fd (the sentry's dup of the task's fd)
+  return Ret(info.Env(), inotify_add_watch(Int(info[0]), path.c_str(), U32(info[2])));
 }
 
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info) {

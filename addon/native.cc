@@ -56,6 +56,7 @@ const Entry kExports[] = {
     {"listxattr", Listxattr},
     {"setxattr", Setxattr},
     {"removexattr", Removexattr},
+    {"inotifyAddWatch", InotifyAddWatch},
     {"setThreadCreds", SetThreadCreds},
 };
 

@@ -106,6 +106,9 @@ export interface Native {
   setxattr(path: string, name: string, value: Buffer, flags: number): number;
   removexattr(path: string, name: string): number;
 
+  /** inotify_add_watch on the instance behind fd. Watch descriptor or -errno. */
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
+
   // ---- processes
   pidfdOpen(pid: number, flags: number): number;
   /** pidfd_getfd: a dup of the target's fd in this process (O_CLOEXEC). fd or -errno. */

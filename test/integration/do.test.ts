@@ -110,6 +110,17 @@ describe('tsvisor do runs programs', () => {
     rmSync(insideDir, { recursive: true });
   });
 
+  it('fires inotify watches added by name', () => {
+    const script = join(repo, 'test', 'programs', 'inotify.py');
+    const outsideDir = scratch(), insideDir = scratch();
+    const outside = native(['python3', script, outsideDir]);
+    const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--', 'python3', script, outsideDir]);
+    expect(outside.stdout).toContain("(True, '0x100', 'new')");
+    expect(inside.stdout).toBe(outside.stdout);
+    rmSync(outsideDir, { recursive: true });
+    rmSync(insideDir, { recursive: true });
+  });
+
   it('opens FIFOs whose other end comes later without stalling the sentry', () => {
     const r = tsvisor(['do', '--', '/bin/sh', '-c',
       'mkfifo /tmp/f; (sleep 0.2; echo late writer > /tmp/f) & cat /tmp/f; ' +

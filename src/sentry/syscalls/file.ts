@@ -19,6 +19,9 @@ import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
 import { normalize } from '../vfs/path.js';
 
+/** PIDFD_THREAD (Linux 6.9): a pidfd for the notifying thread itself. */
+const PIDFD_THREAD = 0o200;
+
 // ---------------------------------------------------------------------------------------
 // Shared helpers.
 
@@ -647,4 +650,36 @@ export function fchmod(c: Call): SyscallResult {
 export function fchown(c: Call): SyscallResult {
   const uid = c.args.i32(1), gid = c.args.i32(2);
   return onTaskFd(c, c.args.i32(0), (p) => native().fchownat(AT_FDCWD, p, uid, gid, 0));
+}
+
+// ---------------------------------------------------------------------------------------
+// inotify_add_watch(2): the task's inotify fd is a real one (inotify_init passes through);
+// the sentry resolves the name with its own walk, takes a dup of that fd with pidfd_getfd,
+// and adds the watch on the resolved file through /proc/self/fd, so events fire for the
+// very file the task named.
+
+const IN_DONT_FOLLOW = 0x02000000;
+const IN_ONLYDIR = 0x01000000;
+
+/** inotify_add_watch(2). */
+export function inotifyAddWatch(c: Call): SyscallResult {
+  const fd = c.args.i32(0), mask = c.args.u32(2);
+  const path = pathArg(c, 1);
+  if (isErrno(path)) return path;
+  if (path === '') return ENOENT;
+  const abs = c.kernel.fs.absolute(c.task, AT_FDCWD, path);
+  if (isErrno(abs)) return abs;
+  const target = c.kernel.fs.openPath(c.task, abs, (mask & IN_DONT_FOLLOW) !== 0, (mask & IN_ONLYDIR) !== 0);
+  return withFd(target, (t) => {
+    const n = native();
+    const pidfd = n.pidfdOpen(c.task.hostTid, PIDFD_THREAD);
+    if (pidfd < 0) return errnoOf(-pidfd);
+    const dup = n.pidfdGetfd(pidfd, fd);
+    n.close(pidfd);
+    if (dup < 0) return EBADF;
+    // The walk already applied IN_DONT_FOLLOW and IN_ONLYDIR; the /proc link must be followed.
+    const wd = n.inotifyAddWatch(dup, `/proc/self/fd/${t}`, mask & ~(IN_DONT_FOLLOW | IN_ONLYDIR));
+    n.close(dup);
+    return wd < 0 ? errnoOf(-wd) : wd;
+  });
 }

@@ -75,10 +75,14 @@ void close_inherited_fds(int keep)
 		fail("close inherited fds");
 }
 
-/* New mount, pid, ipc and uts namespaces, and a network namespace for `--net none`. */
+/*
+ * New mount, pid, ipc, uts and cgroup namespaces, and a network namespace for `--net
+ * none`. The cgroup namespace is rooted at the sandbox's cgroup (joined just before), so
+ * /proc/self/cgroup shows `/` instead of the host's cgroup paths.
+ */
 void unshare_namespaces(bool net_none)
 {
-	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 
 	if (net_none)
 		flags |= CLONE_NEWNET;

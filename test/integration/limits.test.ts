@@ -158,6 +158,14 @@ describe('usage record and rlimits', () => {
     expect(sig.usage).toMatchObject({ exitCode: 138, signal: 'SIGUSR1', reason: 'signaled' });
   });
 
+  it('shows the sandbox its own cgroup as the root, never the host paths', () => {
+    const r = tsvisor(['do', '--', 'cat', '/proc/self/cgroup']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^\d+:[^:]*:\/$/);
+  });
+
   it('records a launch failure as setup-failed', () => {
     const r = doWithUsage([], ['/nonexistent/prog']);
     expect(r.status).toBe(127);

@@ -193,6 +193,45 @@ static int run(char **argv, int argc, int i) {
     report(what, mknod(argv[i + 1], S_IFIFO | 0600, 0));
     return i + 2;
   }
+  if (!strcmp(v, "touchmany")) {  // touchmany DIR N: N empty files, then count the entries
+    NEED(2);
+    int n = atoi(argv[i + 2]), made = 0;
+    char p[4096];
+    for (int k = 0; k < n; k++) {
+      snprintf(p, sizeof p, "%s/file-%06d", argv[i + 1], k);
+      int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd >= 0) made++, close(fd);
+    }
+    DIR *d = opendir(argv[i + 1]);
+    int seen = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+      if (e->d_name[0] != '.') seen++;
+    if (d) closedir(d);
+    printf("touchmany %s %d: made=%d seen=%d\n", argv[i + 1], n, made, seen);
+    return i + 3;
+  }
+  if (!strcmp(v, "name")) {  // name LEN: create and stat a file whose name has LEN bytes
+    NEED(1);
+    int len = atoi(argv[i + 1]);
+    char p[1024];
+    memset(p, 'n', sizeof p);
+    p[len < (int)sizeof p ? len : (int)sizeof p - 1] = 0;
+    int fd = open(p, O_WRONLY | O_CREAT, 0644);
+    printf("name %d: %s\n", len, fd < 0 ? strerrorname_np(errno) : "ok");
+    if (fd >= 0) close(fd), unlink(p);
+    return i + 2;
+  }
+  if (!strcmp(v, "deeppath")) {  // deeppath LEN: stat a path of LEN bytes made of "./"
+    NEED(1);
+    int len = atoi(argv[i + 1]);
+    char *p = malloc(len + 2);
+    for (int k = 0; k < len; k += 2) p[k] = '.', p[k + 1] = '/';
+    p[len] = 0;
+    printf("deeppath %d: %s\n", len, stat(p, &st) < 0 ? strerrorname_np(errno) : "ok");
+    free(p);
+    return i + 2;
+  }
   if (!strcmp(v, "access")) {
     NEED(2);
     snprintf(what, sizeof what, "access %s %s", argv[i + 1], argv[i + 2]);

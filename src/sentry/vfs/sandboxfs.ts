@@ -14,11 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
 import {
-  EACCES, EBADF, ENOENT, ENOTDIR, EROFS, errnoOf, hostError, type Errno,
+  EACCES, EBADF, ENAMETOOLONG, ENOENT, ENOTDIR, EROFS, errnoOf, hostError, type Errno,
 } from '../abi/errno.js';
 import {
   O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT,
-  RESOLVE_NO_MAGICLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW,
+  RESOLVE_NO_MAGICLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
 } from '../abi/fcntl.js';
 import { SIZEOF_STATFS, STATFS_OFFSETS } from '../abi/stat.js';
 import type { Task } from '../task/tasks.js';
@@ -64,7 +64,30 @@ export class SandboxFs {
   absolute(task: Task, dirfd: number, path: string): string | Errno {
     if (path.startsWith('/')) return path;
     const base = this.base(task, dirfd);
-    return typeof base === 'string' ? joinPath(base, path) : base;
+    if (typeof base !== 'string') return base;
+    const joined = joinPath(base, path);
+    return joined.length < PATH_MAX ? joined : this.shorten(task, base, path);
+  }
+
+  /** A relative name the task may use (under PATH_MAX) can exceed PATH_MAX once joined to
+   * its directory. The leading directories are then resolved a part at a time, each to
+   * its canonical path, which is what the kernel's walk from that directory reaches too. */
+  private shorten(task: Task, base: string, rel: string): string | Errno {
+    const parts = rel.split('/');
+    let dir = base, i = 0;
+    while (joinPath(dir, parts.slice(i).join('/')).length >= PATH_MAX) {
+      let j = i;
+      while (j < parts.length - 1 && joinPath(dir, parts.slice(i, j + 1).join('/')).length < PATH_MAX - 1) j++;
+      if (j === i) return ENAMETOOLONG;
+      const fd = this.openPath(task, joinPath(dir, parts.slice(i, j).join('/')), false, true);
+      if (typeof fd !== 'number') return fd;
+      const canonical = native().readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
+      native().close(fd);
+      if (typeof canonical === 'number') return errnoOf(-canonical);
+      dir = canonical;
+      i = j;
+    }
+    return joinPath(dir, parts.slice(i).join('/'));
   }
 
   /** Maps the names the kernel cannot resolve for us; everything else walks from root.

@@ -1,0 +1,61 @@
+// File syscall conformance: edge cases of names and paths, run natively in a scratch
+// directory and under tsvisor in a directory mounted at the same path; outputs must match.
+import { rmSync } from 'node:fs';
+import { beforeAll, expect, it } from 'vitest';
+import { native, program, scratch, tsvisor } from '../helpers.js';
+
+let probe: string;
+beforeAll(() => {
+  probe = program('probe');
+});
+
+/** Runs the verbs natively and in a sandbox, in fresh directories seen at the same path. */
+function same(verbs: string[]): string {
+  const outsideDir = scratch(), insideDir = scratch();
+  const outside = native([probe, ...verbs], { cwd: outsideDir });
+  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', probe, ...verbs], { timeout: 120_000 });
+  expect(inside.stderr).toBe('');
+  expect(inside.stdout).toBe(outside.stdout);
+  rmSync(outsideDir, { recursive: true, force: true });
+  rmSync(insideDir, { recursive: true, force: true });
+  return inside.stdout;
+}
+
+const seq = (...verbs: string[][]): string[] => verbs.flatMap((v, i) => (i ? [',', ...v] : v));
+
+it('resolves symlinks: relative, absolute, chained, dangling, loops', () => {
+  const out = same(seq(
+    ['mkdir', 'd'], ['write', 'd/f', 'data'], ['symlink', 'f', 'd/rel'], ['symlink', 'rel', 'd/chain'],
+    ['symlink', 'nowhere', 'd/dangling'], ['symlink', 'loop2', 'd/loop1'], ['symlink', 'loop1', 'd/loop2'],
+    ['cat', 'd/chain'], ['stat', 'd/dangling'], ['lstat', 'd/dangling'], ['stat', 'd/loop1'],
+    ['open', 'd/loop1', 'r'], ['open', 'd/chain', 'nofollow'], ['readlink', 'd/chain'], ['readlink', 'd/f'],
+    ['stat', 'd/rel/'], ['symlink', '../d', 'd/up'], ['ls', 'd/up'], ['stat', 'd/up/up/up/f'],
+  ));
+  expect(out).toContain('stat d/loop1: ELOOP');
+});
+
+it('keeps Linux rules for trailing slashes, dots and empty names', () => {
+  same(seq(
+    ['mkdir', 'dir/'], ['write', 'file', 'x'], ['stat', 'file/'], ['open', 'file/', 'r'], ['unlink', 'file/'],
+    ['rmdir', 'dir/'], ['mkdir', 'dir'], ['rmdir', 'dir/.'], ['rmdir', '.'], ['mkdir', '.'], ['unlink', '.'],
+    ['rename', 'file', 'dir/'], ['rename', 'dir', 'file'], ['open', '', 'r'], ['stat', ''], ['mkdir', ''],
+    ['rename', 'dir', 'dir/sub'], ['link', 'dir', 'dir2'], ['chdir', 'dir'], ['chdir', '../../../../..'],
+  ));
+});
+
+it('creates, lists and removes 10 000 entries', () => {
+  const out = same(seq(['mkdir', 'big'], ['touchmany', 'big', '10000']));
+  expect(out).toContain('made=10000 seen=10000');
+});
+
+it('applies NAME_MAX and PATH_MAX', () => {
+  same(seq(['name', '255'], ['name', '256'], ['deeppath', '4094'], ['deeppath', '4096'], ['deeppath', '8000']));
+});
+
+it('handles O_TMPFILE, O_EXCL, O_DIRECTORY and O_TRUNC', () => {
+  same(seq(
+    ['mkdir', 'd'], ['open', 'd', 'tmpfile'], ['open', 'd/n', 'w,creat,excl'], ['open', 'd/n', 'w,creat,excl'],
+    ['open', 'd/n', 'dir'], ['open', 'd', 'w'], ['write', 'd/n', 'long content'], ['open', 'd/n', 'w,trunc'],
+    ['stat', 'd/n'], ['open', 'd/missing', 'r'], ['open', 'd/missing/x', 'w,creat'],
+  ));
+});

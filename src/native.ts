@@ -7,8 +7,8 @@
 //  - notification ids are bigint (the kernel's u64 cookie).
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.js';
 
 /** A readable-fd watcher on the calling thread's libuv loop. */
 export interface Watcher {
@@ -119,7 +119,7 @@ export interface Native {
   setThreadCreds(fsuid: number, fsgid: number, groups: number[], capEffLow: number, capEffHigh: number): number;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = PACKAGE_ROOT;
 
 /** Directory holding the built addon and launcher (build/Release, else build/Debug). */
 export function buildDir(): string {

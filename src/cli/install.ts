@@ -1,12 +1,12 @@
 // `tsvisor install [--config-file F] [--runtime NAME] [-- RUNTIME_ARGS...]`: register
 // tsvisor as a Docker runtime (daemon.json `runtimes`), as `runsc install` does.
 import { realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { runOci } from './oci.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsvisor');
+const bin = join(PACKAGE_ROOT, 'bin', 'tsvisor');
 
 export function installCommand(): Command {
   return new Command('install')

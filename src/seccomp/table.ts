@@ -3,7 +3,8 @@
 // compiler, the sentry's dispatch table and the strace decoders all read it from here.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export type SyscallClass = 'trapped' | 'passthrough' | 'denied';
 export type SyscallStatus = 'supported' | 'partial' | 'missing';
@@ -53,11 +54,8 @@ export const ERRNO = {
 } as const;
 export type ErrnoName = keyof typeof ERRNO;
 
-/**
- * src/seccomp/table.ts and dist/seccomp/table.js are both two levels below the package
- * root, so the same relative URL finds syscalls/ from vitest and from the build.
- */
-export const TABLE_PATH = fileURLToPath(new URL('../../syscalls/x86_64.json', import.meta.url));
+/** syscalls/ at the package root, from vitest (src/), tsc's dist/ and the bundle alike. */
+export const TABLE_PATH = join(PACKAGE_ROOT, 'syscalls', 'x86_64.json');
 
 let cached: SyscallTable | undefined;
 

@@ -186,29 +186,11 @@ export class Cgroup {
    * made or a requested limit cannot be enforced here.
    */
   static create(id: string, resources: CgroupResources = {}, opts: { parent?: string; layout?: Layout } = {}): Cgroup {
-    if (!ID.test(id)) throw new CgroupError(`cgroup id \`${id}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
-    const layout = opts.layout ?? hostLayout();
-    const parentName = opts.parent ?? defaultParent();
-    if (!ID.test(parentName)) throw new CgroupError(`cgroup parent \`${parentName}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
-    let v2Controllers = new Set<string>();
-    if (layout.v2) {
-      makeDir(join(layout.v2.own, parentName));
-      v2Controllers = enableV2Controllers(join(layout.v2.own, parentName));
-    }
-    const byHierarchy = assignRoles(layout, v2Controllers);
-    const dirOf = (h: Hierarchy): string => join(h.own, parentName, id);
-    const roles = new Map<Role, string>();
-    for (const [role, h] of byHierarchy) roles.set(role, dirOf(h));
-    const hierarchies = [...new Set(byHierarchy.values())].sort((a, b) => b.version - a.version);
-    if (hierarchies.length === 0) throw new CgroupError('no cgroup hierarchy is mounted');
-    const dirs = hierarchies.map(dirOf);
-    const parents = hierarchies.map((h) => join(h.own, parentName));
-    const cg = new Cgroup(id, dirs, roles, layout.v2 ? dirOf(layout.v2) : undefined, parents);
+    const cg = Cgroup.locate(id, opts, true);
+    // Checked before anything is made: the cleanup below must never remove another's.
+    for (const dir of cg.dirs) if (existsSync(dir)) throw new CgroupError(`creating cgroup \`${dir}\`: already exists`);
     try {
-      for (const dir of dirs) {
-        if (existsSync(dir)) throw new CgroupError(`creating cgroup \`${dir}\`: already exists`);
-        makeDir(dir);
-      }
+      for (const dir of cg.dirs) makeDir(dir);
       cg.update(resources);
     } catch (err) {
       cg.removeDirs();
@@ -230,6 +212,44 @@ export class Cgroup {
     const roles = new Map<Role, string>();
     for (const [role, dir] of Object.entries(rec.roles)) roles.set(role as Role, dir);
     return new Cgroup(rec.id, rec.dirs, roles, rec.v2Dir, []);
+  }
+
+  /**
+   * The cgroup of a sandbox that another process created (an OCI container between
+   * `create` and `delete`: pause, resume, update, events). Throws CgroupError when it
+   * does not exist.
+   */
+  static open(id: string, opts: { parent?: string; layout?: Layout } = {}): Cgroup {
+    const cg = Cgroup.locate(id, opts, false);
+    for (const dir of cg.dirs) if (!existsSync(dir)) throw new CgroupError(`cgroup \`${dir}\`: no such sandbox cgroup`);
+    return cg;
+  }
+
+  /** Where sandbox ID's directories are, and which does what. CREATING makes the parent
+   * and enables v2 controllers for it; opening only reads what was enabled. */
+  private static locate(id: string, opts: { parent?: string; layout?: Layout }, creating: boolean): Cgroup {
+    if (!ID.test(id)) throw new CgroupError(`cgroup id \`${id}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
+    const layout = opts.layout ?? hostLayout();
+    const parentName = opts.parent ?? defaultParent();
+    if (!ID.test(parentName)) throw new CgroupError(`cgroup parent \`${parentName}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
+    let v2Controllers = new Set<string>();
+    if (layout.v2) {
+      const parent = join(layout.v2.own, parentName);
+      if (creating) {
+        makeDir(parent);
+        v2Controllers = enableV2Controllers(parent);
+      } else {
+        v2Controllers = new Set((read(join(parent, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
+      }
+    }
+    const byHierarchy = assignRoles(layout, v2Controllers);
+    const dirOf = (h: Hierarchy): string => join(h.own, parentName, id);
+    const roles = new Map<Role, string>();
+    for (const [role, h] of byHierarchy) roles.set(role, dirOf(h));
+    const hierarchies = [...new Set(byHierarchy.values())].sort((a, b) => b.version - a.version);
+    if (hierarchies.length === 0) throw new CgroupError('no cgroup hierarchy is mounted');
+    const parents = hierarchies.map((h) => join(h.own, parentName));
+    return new Cgroup(id, hierarchies.map(dirOf), roles, layout.v2 ? dirOf(layout.v2) : undefined, parents);
   }
 
   /** `--cgroup DIR` for each directory: what the launcher joins before it forks. */

@@ -143,6 +143,23 @@ describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
     });
   }
 
+  it('opens an existing sandbox cgroup by id, as a later OCI command would', async () => {
+    const cg = create('unit-open', { pids: 7 }, { parent });
+    const child = startIn(cg, 'sleep 30');
+    const again = Cgroup.open('unit-open', { parent });
+    expect(again.dirs).toEqual(cg.dirs);
+    expect(again.procs()).toEqual([child.pid]);
+    again.update({ pids: 9 });
+    const v1pids = layout.v1.get('pids');
+    if (v1pids) expect(readFileSync(join(v1pids.own, parent, 'unit-open', 'pids.max'), 'utf8').trim()).toBe('9');
+    // A second create of the same id fails and leaves the first alone.
+    expect(() => Cgroup.create('unit-open', {}, { parent })).toThrow(/already exists/);
+    expect(again.procs()).toEqual([child.pid]);
+    await again.destroy();
+    await exited(child);
+    expect(() => Cgroup.open('unit-open', { parent })).toThrow(/no such sandbox cgroup/);
+  });
+
   it('refuses a limit no hierarchy can enforce, and leaves nothing behind', () => {
     const noControllers: Layout = { v1: new Map(), v2: layout.v2 ?? layout.v1.get('freezer') };
     expect(() => Cgroup.create('unit-refuse', { memory: 2 ** 30 }, { parent, layout: noControllers })).toThrow(CgroupError);

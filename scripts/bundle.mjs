@@ -7,12 +7,15 @@
 // Layout the code relies on: entries and chunks all sit in dist/bundle/, so the daemon's
 // path that src/oci/container.ts computes (daemon.js beside its own module) is the
 // daemon entry; files outside dist are found from the package root (src/package-root.ts).
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = `${root}dist/bundle`;
+const final = `${root}dist/bundle`;
+// Built aside and swapped in, so that a tsvisor started meanwhile finds a whole bundle.
+const outdir = `${final}.new-${process.pid}`;
+const old = `${final}.old-${process.pid}`;
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
@@ -30,3 +33,10 @@ await build({
   // Bundled CommonJS packages (commander, ajv's runtime helpers) call require().
   banner: { js: "import { createRequire as __tsvisorRequire } from 'node:module'; const require = __tsvisorRequire(import.meta.url);" },
 });
+try {
+  renameSync(final, old);
+} catch {
+  // First build.
+}
+renameSync(outdir, final);
+rmSync(old, { recursive: true, force: true });

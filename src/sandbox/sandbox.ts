@@ -6,8 +6,7 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { constants, release, tmpdir, version } from 'node:os';
 import { join } from 'node:path';
 import { launcherPath, native, watch, type Watcher } from '../native.js';
-import { compilePolicy } from '../seccomp/compile.js';
-import { loadTable } from '../seccomp/table.js';
+import { loadPolicy } from '../seccomp/policy.js';
 import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
@@ -288,9 +287,9 @@ const callerUmask = process.umask();
 
 let policy: Buffer | undefined;
 
-/** The seccomp program, compiled once per process from syscalls/x86_64.json. */
+/** The seccomp program of syscalls/x86_64.json (precompiled at build time), once per process. */
 function compiledPolicy(): Buffer {
-  policy ??= compilePolicy(loadTable());
+  policy ??= loadPolicy();
   return policy;
 }
 

@@ -59,3 +59,8 @@ it('handles O_TMPFILE, O_EXCL, O_DIRECTORY and O_TRUNC', () => {
     ['stat', 'd/n'], ['open', 'd/missing', 'r'], ['open', 'd/missing/x', 'w,creat'],
   ));
 });
+
+it('answers EFAULT for pointers the task cannot read or write', () => {
+  const out = same(['badptrs']);
+  expect(out).toBe('badptrs: open=EFAULT stat=EFAULT statpath=EFAULT readlink=EFAULT mkdir=EFAULT uname=EFAULT\n');
+});

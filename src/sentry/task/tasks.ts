@@ -91,16 +91,6 @@ export class TaskTable {
     return task;
   }
 
-  get size(): number {
-    return this.tasks.size;
-  }
-
-  /** The thread group of a virtual pid, if the sentry has met it. */
-  groupByVpid(vpid: number): ThreadGroup | undefined {
-    for (const g of this.groups.values()) if (g.vpid === vpid) return g;
-    return undefined;
-  }
-
   /** Drops every task (the sandbox is over). */
   clear(): void {
     for (const stop of this.watchers.values()) stop();

@@ -28,7 +28,9 @@
         "addon/launcher/identity.c",
         "addon/launcher/netns.c",
         "addon/launcher/cgroup.c",
-        "addon/launcher/rlimits.c"
+        "addon/launcher/rlimits.c",
+        "addon/launcher/console.c",
+        "addon/launcher/userns.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "ldflags": ["-static-libgcc"]

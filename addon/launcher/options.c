@@ -28,6 +28,9 @@
 #define OPT_UMASK 0x213
 #define OPT_NETNS 0x214
 #define OPT_READONLY_ROOT 0x215
+#define OPT_CONSOLE_SOCKET 0x216
+#define OPT_CONSOLE_SIZE 0x217
+#define OPT_USERNS 0x218
 
 static char error[512];
 
@@ -95,6 +98,9 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "umask", required_argument, NULL, OPT_UMASK },
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "readonly-root", no_argument, NULL, OPT_READONLY_ROOT },
+		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
+		{ "console-size", required_argument, NULL, OPT_CONSOLE_SIZE },
+		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -105,6 +111,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		.net_none = true,
 		.channel = DEFAULT_CHANNEL_FD,
 		.umask = -1,
+		.console_fd = -1,
 		.mounts = calloc(argc, sizeof(struct bind_mount)),
 	};
 	if (!opts->mounts)
@@ -172,6 +179,16 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_READONLY_ROOT:
 			opts->readonly_root = true;
+			break;
+		case OPT_CONSOLE_SOCKET:
+			opts->console_socket = optarg;
+			break;
+		case OPT_CONSOLE_SIZE:
+			if (!set_console_size_option(opts, optarg))
+				return set_error("`--console-size %s`: want ROWS,COLS", optarg);
+			break;
+		case OPT_USERNS:
+			opts->userns = true;
 			break;
 		case ':':
 			return set_error("`%s` needs a value", argv[optind - 1]);

@@ -99,12 +99,15 @@ export async function create(g: Globals, id: string, o: CreateOptions): Promise<
     writeJsonAtomic(join(dir, 'config.json'), bundle.spec);
     writeJsonAtomic(join(dir, 'state.json'), record);
     const daemonOpts: DaemonOptions = { log: g.log, strace: g.strace };
+    if (o.consoleSocket) daemonOpts.consoleSocket = resolve(o.consoleSocket);
     writeJsonAtomic(join(dir, 'daemon.json'), daemonOpts);
     // Detached: its own session, so signals meant for this command (or its terminal)
     // never reach the container.
     const child = spawn(process.execPath, [daemonJs, dir], {
       detached: true,
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      // With a terminal the container's stdio is the pty; keeping create's stdout open
+      // would make a caller that reads it to EOF (containerd's shim does) wait forever.
+      stdio: o.consoleSocket ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
       cwd: dir,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     });

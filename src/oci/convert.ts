@@ -64,14 +64,20 @@ export function envRecord(list: string[] | undefined): Record<string, string> {
 /**
  * Translates SPEC (from BUNDLE) for the container whose state directory is DIR; tmpfs
  * mounts become empty directories under DIR/tmpfs (the state dir lives on /run, a tmpfs).
+ * CONSOLE_SOCKET: `create --console-socket`, where the terminal's master goes.
  */
-export function planSandbox(spec: Spec, bundle: string, dir: string): Plan {
+export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSocket?: string): Plan {
   const p = spec.process;
   if (!p) throw new Unsupported('`process`: is required to start a container');
   if (!p.args || p.args.length === 0) throw new Unsupported('`process.args`: is required to start a container');
-  if (p.terminal) throw new Unsupported('`process.terminal`: terminals (--console-socket) are not supported yet');
   const ignored: string[] = [];
   const launcherArgs: string[] = [];
+  if (p.terminal) {
+    // The launcher makes the pty and sends its master to the socket (console.c).
+    if (!consoleSocket) throw new Unsupported('`process.terminal`: a terminal needs --console-socket');
+    launcherArgs.push('--console-socket', consoleSocket);
+    if (p.consoleSize) launcherArgs.push('--console-size', `${p.consoleSize.height},${p.consoleSize.width}`);
+  }
 
   const rootfs = isAbsolute(spec.root.path) ? spec.root.path : resolve(bundle, spec.root.path);
   if (spec.root.readonly) launcherArgs.push('--readonly-root');

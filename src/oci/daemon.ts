@@ -26,6 +26,8 @@ export interface DaemonOptions {
   log: LogOptions;
   /** --strace output file, if tracing. */
   strace?: string;
+  /** create --console-socket, absolute: where the terminal's master goes. */
+  consoleSocket?: string;
 }
 
 /** The fd on which `create` waits for "ok" or an error message. */
@@ -106,7 +108,7 @@ async function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<
 async function main(): Promise<void> {
   let plan;
   try {
-    plan = planSandbox(spec, record.bundle, dir!);
+    plan = planSandbox(spec, record.bundle, dir!, opts.consoleSocket);
   } catch (err) {
     return abort((err as Error).message);
   }

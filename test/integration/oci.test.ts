@@ -1,6 +1,6 @@
 // The OCI runtime end to end: real bundles (busybox rootfs made at test time), real
 // sandboxes, every command a separate `tsvisor` process as containerd would run them.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -228,6 +228,46 @@ describe('OCI lifecycle', () => {
     expect(existsSync(cg.dirs[0])).toBe(false);
   });
 
+  it('gives a terminal\'s master to --console-socket; the slave is the controlling tty', async () => {
+    const dir = bundle((s) => {
+      s.process.terminal = true;
+      s.process.consoleSize = { height: 33, width: 111 };
+      s.process.args = ['sh', '-c', 'tty; stty size; [ -t 0 ] && [ -t 2 ] && echo both; ps -o pid,tty >/dev/null 2>&1; echo done'];
+    });
+    const io = scratch('tsvisor-console-');
+    const sock = join(io, 'console.sock');
+    // A console-socket receiver as containerd's shim is one: takes the master with
+    // SCM_RIGHTS and reads it until every slave is closed (EIO).
+    const receiver = spawn('python3', ['-c', `
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+out = b''
+while True:
+    try:
+        d = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(msg.decode() + '|' + out.decode().replace('\\r', ''))
+`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let got = '';
+    receiver.stdout!.on('data', (d: Buffer) => (got += d.toString()));
+    const ended = new Promise((done) => receiver.on('exit', done));
+    await until('the receiver to listen', () => existsSync(sock));
+    const c = createWithOutput('console', dir, ['--console-socket', sock]);
+    expect(c.r.status, c.r.stderr).toBe(0);
+    expect(oci(['start', 'console']).status).toBe(0);
+    await ended;
+    expect(got).toBe('/dev/pts/0|/dev/pts/0\n33 111\nboth\ndone\n');
+    expect(oci(['delete', '--force', 'console']).status).toBe(0);
+    rmSync(io, { recursive: true, force: true });
+  });
+
   it('shows a container whose daemon crashed as stopped, and deletes it', async () => {
     const dir = bundle((s) => (s.process.args = ['sleep', '60']));
     const pidFile = join(dir, 'pid');
@@ -381,7 +421,7 @@ describe('config.json features', () => {
 
   it('refuses what it cannot honour, naming the field', () => {
     const tty = bundle((s) => (s.process.terminal = true));
-    expect(createWithOutput('tty', tty).r.stderr).toMatch(/`process.terminal`: terminals \(--console-socket\) are not supported yet/);
+    expect(createWithOutput('tty', tty).r.stderr).toMatch(/`process.terminal`: a terminal needs --console-socket/);
     const userns = bundle((s) => s.linux.namespaces.push({ type: 'user' }));
     expect(createWithOutput('userns', userns).r.stderr).toMatch(/`linux.namespaces`: user namespaces are not supported yet/);
     expect(list(stateRoot).filter((n) => n === 'tty' || n === 'userns')).toEqual([]);

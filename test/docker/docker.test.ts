@@ -133,6 +133,15 @@ describe('docker on tsvisor', () => {
     expect(run(['-i'], ['tr', 'a-z', 'A-Z'], 'piped in\n').stdout).toBe('PIPED IN\n');
   });
 
+  it('allocates a terminal with -t', (ctx) => {
+    if (skipReason) return ctx.skip();
+    const t = run(['-t'], ['tty']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toBe('/dev/pts/0\r\n');
+    // Without -t: the log pipes, no terminal.
+    expect(run([], ['sh', '-c', 'tty || true']).stdout).toBe('not a tty\n');
+  });
+
   it('runs as --user, with -v binds and --read-only', (ctx) => {
     if (skipReason) return ctx.skip();
     expect(run(['--user', '1000:1000'], ['id']).stdout).toBe('uid=1000 gid=1000 groups=1000\n');

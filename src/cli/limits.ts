@@ -14,11 +14,12 @@ export interface LimitOptions {
   cpus?: string;
   wallTime?: string;
   cpuTime?: string;
-  rlimit: string[];
+  rlimit?: string[];
   usageJson?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+// No commander default for the list: its help would print `(default: [])` after ours.
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function addLimitOptions(cmd: Command): Command {
   return cmd
@@ -31,7 +32,7 @@ export function addLimitOptions(cmd: Command): Command {
     .addOption(new Option('--cpu-time <duration>', 'kill the sandbox once all its tasks together used this much CPU, e.g. 5s ' +
       '(reason "cpu-time"; default: no limit)'))
     .addOption(new Option('--rlimit <name=soft[:hard]>', 'set a resource limit in the program before exec, names as prlimit(1): ' +
-      'nofile, fsize, stack, core... (repeatable; default: core=0, since a core dump runs the host\'s core_pattern helper)').argParser(collect).default([]))
+      'nofile, fsize, stack, core... (repeatable; default: core=0, since a core dump runs the host\'s core_pattern helper)').argParser(collect))
     .addOption(new Option('--usage-json <file>', 'write the usage record to FILE as JSON: exitCode, signal, reason, wallTimeMs, ' +
       'cpuTimeMs, peakMemoryBytes, tasks, syscalls'));
 }
@@ -47,8 +48,9 @@ export function parseLimitOptions(o: LimitOptions): { limits: Limits; rlimits: R
       wallTimeMs: o.wallTime === undefined ? d.wallTimeMs : parseDuration(o.wallTime, '--wall-time'),
       cpuTimeMs: o.cpuTime === undefined ? d.cpuTimeMs : parseDuration(o.cpuTime, '--cpu-time'),
     };
-    const given = o.rlimit.map(parseRlimit);
-    // The user's own value for a name replaces the default one.
+    // The last value given for a name wins, and replaces the default one.
+    const byName = new Map((o.rlimit ?? []).map(parseRlimit).map((r) => [r.name, r] as const));
+    const given = [...byName.values()];
     const rlimits = [...DEFAULT_RLIMITS.filter((r) => !given.some((g) => g.name === r.name)), ...given];
     return { limits, rlimits };
   } catch (err) {

@@ -95,6 +95,16 @@ afterAll(async () => {
     if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
   }
   if (base) {
+    // Shims outlive their engine by design (containerd restarts reattach to them): after a
+    // failure, kill whatever still runs from the private engine's directories; each
+    // sandbox dies with its daemon.
+    for (const pid of processesMentioning(base)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
     // Overlay mounts dockerd failed to undo would make rm fail: detach them first.
     spawnSync('sh', ['-c', `grep -o ' ${base}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]);
     rmSync(base, { recursive: true, force: true });

@@ -132,7 +132,7 @@ describe('time limits', () => {
 
   it('caps cpu bandwidth with --cpus', () => {
     const r = doWithUsage(['--cpus', '0.5', '--wall-time', '2s'], [limits, 'spinners', '2']);
-    expect(r.usage.reason).toBe('wall-time');
+    expect(r.usage.reason, r.stderr).toBe('wall-time');
     const share = r.usage.cpuTimeMs / r.usage.wallTimeMs;
     expect(share).toBeGreaterThan(0.3);
     expect(share).toBeLessThan(0.7);
@@ -168,7 +168,7 @@ describe('usage record and rlimits', () => {
 
   it('records a launch failure as setup-failed', () => {
     const r = doWithUsage([], ['/nonexistent/prog']);
-    expect(r.status).toBe(127);
+    expect(r.status, r.stderr).toBe(127);
     expect(r.usage).toMatchObject({ exitCode: 127, reason: 'setup-failed' });
   });
 

@@ -145,7 +145,7 @@ describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
 
   it('opens an existing sandbox cgroup by id, as a later OCI command would', async () => {
     const cg = create('unit-open', { pids: 7 }, { parent });
-    const child = startIn(cg, 'sleep 30');
+    const child = startIn(cg, 'exec sleep 30');
     const again = Cgroup.open('unit-open', { parent });
     expect(again.dirs).toEqual(cg.dirs);
     expect(again.procs()).toEqual([child.pid]);

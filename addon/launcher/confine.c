@@ -97,24 +97,31 @@ void set_hostname(const char *name)
 }
 
 /* Writes a sysctl of the launcher's own network namespace (host /proc is still mounted:
- * net sysctls resolve to the writer's namespace). */
-static void write_net_sysctl(const char *path, const char *value)
+ * net sysctls resolve to the writer's namespace). Returns false with errno set, or fails
+ * the step unless BEST_EFFORT. */
+static bool write_net_sysctl(const char *path, const char *value, bool best_effort)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, value, strlen(value)) >= 0;
 
-	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+	if (!ok && !best_effort)
 		fail("write `%s`", path);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 /* In the sandbox's own network namespace, its root may bind ports below 1024 and ping, as
  * a container's root does with CAP_NET_BIND_SERVICE and CAP_NET_RAW, though the launcher
  * drops both: the namespace holds nothing but the sandbox. Called before the root is
  * pivoted, while /proc is the host's and writable. */
-void open_sandbox_network(void)
+void open_sandbox_network(bool userns)
 {
-	write_net_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0");
-	write_net_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+	/* In a user namespace (--userns) the namespace's sysctls may be read-only and only the
+	 * mapped gid 0 can be named: best effort, the narrower range as the fallback. */
+	write_net_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0", userns);
+	if (!write_net_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647", userns))
+		write_net_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 0", true);
 }
 
 /* A new network namespace starts with `lo` down; bring it up (IFF_UP | IFF_RUNNING). */

@@ -58,6 +58,7 @@ struct options {
 	int umask;               /* --umask, -1: inherited */
 	const char *netns;       /* --netns PATH: join instead of a new one (netns.c) */
 	bool readonly_root;      /* --readonly-root: the root mount made read-only last */
+	bool userns;             /* --userns: all of it inside a new user namespace (userns.c) */
 	const char *console_socket; /* --console-socket PATH: a pty for the workload */
 	int console_fd;             /* connected to it by the launcher (console.c), else -1 */
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
@@ -105,6 +106,9 @@ void apply_identity(const struct options *opts);
 /* netns.c: `--netns PATH`, joined by the launcher before it unshares the rest. */
 void join_netns(const char *path);
 
+/* userns.c: `--userns`, entered by the launcher before any other namespace. */
+void enter_user_namespace(void);
+
 /* console.c: `--console-socket PATH`, `--console-size ROWS,COLS`. */
 bool set_console_size_option(struct options *opts, const char *arg);
 int console_connect(const char *path);
@@ -120,7 +124,7 @@ void die_with_launcher(int launcher_pidfd);
 void close_inherited_fds(int keep);
 void unshare_namespaces(bool net_none);
 void set_hostname(const char *name);
-void open_sandbox_network(void);
+void open_sandbox_network(bool userns);
 void bring_up_loopback(void);
 void drop_capabilities(void);
 void set_no_new_privs(void);

@@ -175,7 +175,7 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
 	if (opts->net_none)
-		open_sandbox_network();
+		open_sandbox_network(opts->userns);
 	build_rootfs(opts);
 	set_hostname(opts->hostname);
 	if (opts->net_none)
@@ -273,8 +273,10 @@ int main(int argc, char **argv)
 	if (opts.console_socket) /* a host path: before the mount namespace changes */
 		opts.console_fd = console_connect(opts.console_socket);
 	channel_read_filter(&prog);
-	if (opts.netns)
+	if (opts.netns) /* first: the host's namespace is not ours to join from a new userns */
 		join_netns(opts.netns);
+	if (opts.userns)
+		enter_user_namespace();
 	unshare_namespaces(opts.net_none && !opts.netns);
 	run_launcher(&opts, &prog);
 }

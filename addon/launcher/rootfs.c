@@ -12,6 +12,7 @@
  * overlays land in the staging tmpfs and vanish with the mount namespace.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +26,9 @@
 #include <unistd.h>
 
 #include "launcher.h"
+
+/* `--userns`: the mounts are made in a user namespace (see overlay_split). */
+static bool userns_mode;
 
 /* One host mount to carry into the sandbox. */
 struct host_mount {
@@ -203,14 +207,29 @@ static int mount_overlay(const char *staging, const char *lower, const char *tar
 	escape_overlay_path(work_esc, work);
 	snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower_esc, upper_esc,
 		 work_esc);
+	if (mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV | flags, data) == 0)
+		return 0;
+	if (!userns_mode || errno != EINVAL)
+		return -1;
+	/* In a user namespace overlayfs may want its xattrs in user.* (Linux >= 5.11). */
+	strcat(data, ",userxattr");
 	return mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV | flags, data);
 }
 
-/* A read-only bind of SRC at TARGET, the fallback when overlayfs refuses SRC. */
+/*
+ * A read-only bind of SRC at TARGET, the fallback when overlayfs refuses SRC. In a user
+ * namespace a mount with locked mounts beneath it can only be bound with them (AT_RECURSIVE);
+ * mount_setattr only adds flags, so theirs (nosuid, noexec...) stay as they are.
+ */
 static int bind_read_only(const char *src, const char *target)
 {
-	return bind_tree(src, AT_FDCWD, target,
-			 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+	const unsigned int attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+	if (bind_tree(src, AT_FDCWD, target, attrs, false) == 0)
+		return 0;
+	if (!userns_mode || errno != EINVAL)
+		return -1;
+	return bind_tree(src, AT_FDCWD, target, attrs, true);
 }
 
 /* ---- steps ---- */
@@ -324,6 +343,77 @@ static void mount_staging(const char *staging)
 }
 
 /*
+ * `--userns`: overlayfs refuses a lower layer with locked mounts beneath it (the host's,
+ * which a user namespace may not uncover), as `/` has. TARGET (a directory in the staging
+ * tmpfs) is then built entry by entry: each directory of SRC an overlay of its own,
+ * descending into those that still have locked mounts beneath; symlinks copied; files bound
+ * read-only. New entries at this level land in the staging tmpfs. The staging dir and the
+ * pseudo filesystems' mount points are left empty. *SEQ numbers the overlays' upper dirs.
+ */
+static int overlay_split(const char *staging, const char *src, const char *target, size_t *seq,
+			 unsigned long flags, int depth)
+{
+	struct dirent *e;
+	struct stat st;
+	dev_t dev;
+	DIR *dir;
+
+	if (depth > 16) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (stat(src, &st) < 0 || !(dir = opendir(src)))
+		return -1;
+	dev = st.st_dev;
+	chmod(target, st.st_mode & 07777);
+	while ((e = readdir(dir))) {
+		char s[PATH_MAX], t[PATH_MAX], link[PATH_MAX];
+		ssize_t n;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(s, sizeof s, "%s/%s", strcmp(src, "/") ? src : "", e->d_name) >= PATH_MAX ||
+		    snprintf(t, sizeof t, "%s/%s", target, e->d_name) >= PATH_MAX ||
+		    lstat(s, &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(s, link, sizeof link - 1);
+			if (n >= 0) {
+				link[n] = '\0';
+				if (symlink(link, t) < 0 && errno != EEXIST)
+					warn("symlink `%s` left out of the sandbox: %s", s, strerror(errno));
+			}
+			continue;
+		}
+		if (S_ISREG(st.st_mode)) {
+			if ((make_empty_file_at(AT_FDCWD, t) < 0 && errno != EEXIST) ||
+			    bind_read_only(s, t) < 0)
+				warn("file `%s` left out of the sandbox: %s", s, strerror(errno));
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		if (make_dir(t, st.st_mode & 07777) < 0) {
+			warn("directory `%s` left out of the sandbox: %s", s, strerror(errno));
+			continue;
+		}
+		/* Another host mount (mount_host_mounts comes to it), or not for the sandbox. */
+		if (st.st_dev != dev || is_under(s, staging) || is_under(s, "/proc") ||
+		    is_under(s, "/sys") || is_under(s, "/dev"))
+			continue;
+		if (mount_overlay(staging, s, t, (*seq)++, flags) == 0)
+			continue;
+		if (errno == EINVAL && overlay_split(staging, s, t, seq, flags, depth + 1) == 0)
+			continue;
+		if (bind_read_only(s, t) == 0)
+			continue;
+		warn("directory `%s` left out of the sandbox: %s", s, strerror(errno));
+	}
+	closedir(dir);
+	return 0;
+}
+
+/*
  * Each host mount as an overlay at the same place in the new root; a read-only bind if
  * overlayfs refuses it; skipped with a warning if even that fails (except `/`). Stacked
  * mounts on one mount point appear once: the topmost is the one a path reaches.
@@ -332,6 +422,7 @@ static void mount_host_mounts(const char *staging, const char *root,
 			      const struct host_mounts *mounts)
 {
 	char target[PATH_MAX];
+	size_t seq = mounts->len; /* upper dirs of overlay_split's overlays */
 
 	for (size_t i = 0; i < mounts->len; i++) {
 		const struct host_mount *m = &mounts->items[i];
@@ -341,10 +432,18 @@ static void mount_host_mounts(const char *staging, const char *root,
 		join_path(target, root, m->path);
 		if (mount_overlay(staging, m->path, target, i, m->flags) == 0)
 			continue;
+		/* The new root must be a mount point for pivot_root: a bind of itself. */
+		if (userns_mode && errno == EINVAL &&
+		    (strcmp(m->path, "/") != 0 || mount(target, target, NULL, MS_BIND, NULL) == 0) &&
+		    overlay_split(staging, m->path, target, &seq, m->flags, 0) == 0)
+			continue;
 		if (bind_read_only(m->path, target) == 0)
 			continue;
 		if (strcmp(m->path, "/") == 0)
 			fail("mount `/`");
+		/* Where the caller may not look on the host, the sandbox need not either. */
+		if (userns_mode && errno == EACCES)
+			continue;
 		warn("host mount `%s` left out of the sandbox: %s", m->path, strerror(errno));
 	}
 }
@@ -615,6 +714,7 @@ void build_rootfs(const struct options *opts)
 	char root[PATH_MAX];
 	char *staging;
 
+	userns_mode = opts->userns;
 	make_mounts_private();
 	staging = resolve_staging(opts->staging);
 	if (!opts->rootfs)

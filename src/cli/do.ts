@@ -19,6 +19,7 @@ export interface DoOptions {
   strace: boolean;
   straceLog?: string;
   debug: boolean;
+  rootless: boolean;
 }
 
 export type DoFlags = DoOptions & LimitOptions;
@@ -37,7 +38,8 @@ export function doCommand(): Command {
     .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
     .option('--strace', 'print each trapped syscall with its arguments and result', false)
     .option('--strace-log <file>', 'write --strace lines to FILE instead of stderr')
-    .option('--debug', 'print a summary of unimplemented syscalls at exit', false);
+    .option('--debug', 'print a summary of unimplemented syscalls at exit', false)
+    .option('--rootless', 'run in a user namespace of the caller\'s own even as root (always so when not root)', false);
   return addLimitOptions(cmd)
     .argument('<prog>', 'program to run')
     .argument('[args...]', 'its arguments')
@@ -111,6 +113,12 @@ export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
   let sandbox: ReturnType<typeof startSandbox>;
   try {
     const { startSandbox } = await import('../sandbox/sandbox.js');
+    const { cgroupsUsable } = await import('../sandbox/limits.js');
+    const limitsGiven = [opts.memory, opts.pids, opts.cpus, opts.cpuTime].some((v) => v !== undefined);
+    const cg = cgroupsUsable();
+    if (!limitsGiven && !cg.memory && !cg.pids) {
+      process.stderr.write('tsvisor: warning: resource limits unsupported here (no writable cgroup: not root, nothing delegated); running without the default --memory and --pids limits\n');
+    }
     sandbox = startSandbox({
       ...limits,
       argv,
@@ -123,6 +131,9 @@ export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
       stdio: 'inherit',
       strace: opts.strace || straceOut ? (line) => (straceOut ? straceOut.write(line) : process.stderr.write(line)) : undefined,
       log: { warn: (msg) => process.stderr.write(`tsvisor: ${msg}\n`) },
+      rootless: opts.rootless,
+      // Limits asked for must hold; the defaults may go where no cgroup can be made.
+      limitsOptional: !limitsGiven,
     });
   } catch (err) {
     straceOut?.end();

@@ -49,8 +49,9 @@ function sweepStale(parent: string): void {
 }
 
 /** The sandbox's cgroup with LIMITS applied, or undefined when none is needed and none can
- * be made. Throws CgroupError when a limit needs one this process cannot make. */
-export function openCgroup(limits: Limits, parent = defaultParent()): Cgroup | undefined {
+ * be made. Throws CgroupError when a limit needs one this process cannot make, unless
+ * WARN is given: then the limits are reported unsupported through it and not applied. */
+export function openCgroup(limits: Limits, parent = defaultParent(), warn?: (msg: string) => void): Cgroup | undefined {
   const resources = {
     memory: limits.memoryBytes ?? null,
     pids: limits.pids ? limits.pids + SANDBOX_OVERHEAD_TASKS : null,
@@ -63,6 +64,10 @@ export function openCgroup(limits: Limits, parent = defaultParent()): Cgroup | u
   } catch (err) {
     if (!needed) return undefined;
     const msg = err instanceof Error ? err.message : String(err);
+    if (warn) {
+      warn(`resource limits unsupported here (no writable cgroup: ${msg}); running without --memory, --pids, --cpus and --cpu-time limits`);
+      return undefined;
+    }
     throw new CgroupError(`creating the sandbox's cgroup: ${msg}`, { cause: err });
   }
 }

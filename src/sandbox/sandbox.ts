@@ -57,6 +57,18 @@ export interface SandboxOptions {
   rlimits?: Rlimit[];
   /** The cgroup beneath our own that holds this sandbox's (default `tsvisor`). */
   cgroupParent?: string;
+  /** Run in a user namespace of the caller's own (launcher `--userns`): forced by true,
+   * and always so when this process is not root. */
+  rootless?: boolean;
+  /** When this process cannot make a cgroup (not root, nothing delegated), run without the
+   * limits that need one, with a warning, instead of failing: for default limits, not
+   * ones the user asked for. */
+  limitsOptional?: boolean;
+}
+
+/** Whether a sandbox with OPTS runs in its own user namespace. */
+export function usesUserNamespace(opts: Pick<SandboxOptions, 'rootless'>): boolean {
+  return !!opts.rootless || process.geteuid?.() !== 0;
 }
 
 export interface ExitStatus {
@@ -94,6 +106,7 @@ export class RunningSandbox {
   private endedBy: EndedBy | undefined;
   private readonly startedAt = performance.now();
   private readonly watch: LimitWatch;
+  private wearsIdentity = false;
 
   constructor(
     readonly child: ChildProcess,
@@ -217,7 +230,11 @@ export class RunningSandbox {
     this.kernel = new Kernel(listener, new SandboxFs(rootfd), new TaskTable(), uts, o.network);
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
-    enterTaskIdentity(o.identity ?? SANDBOX_ROOT);
+    // In a user namespace of a non-root caller the tasks' root is the caller's own uid
+    // outside, which this thread already is, without capabilities: nothing to take on (nor
+    // could it: setgroups and capset need privileges it lacks).
+    this.wearsIdentity = !(usesUserNamespace(o) && process.geteuid?.() !== 0);
+    if (this.wearsIdentity) enterTaskIdentity(o.identity ?? SANDBOX_ROOT);
     this.sentry.start();
   }
 
@@ -225,7 +242,7 @@ export class RunningSandbox {
     const wallTimeMs = performance.now() - this.startedAt;
     this.watch.stop();
     this.markReady(false);
-    if (this.sentry) leaveTaskIdentity();
+    if (this.sentry && this.wearsIdentity) leaveTaskIdentity();
     this.sentry?.stop();
     this.channelWatch?.stop();
     this.kernel?.tasks.clear();
@@ -296,7 +313,7 @@ function compiledPolicy(): Buffer {
 /** Launches a sandbox. Resolves once the launcher runs; its exit is `exited`. */
 export function startSandbox(opts: SandboxOptions): RunningSandbox {
   // First, so that a limit this host cannot enforce fails before anything else is made.
-  const cgroup = openCgroup(opts.limits ?? {}, opts.cgroupParent);
+  const cgroup = openCgroup(opts.limits ?? {}, opts.cgroupParent, opts.limitsOptional ? (msg) => opts.log.warn(msg) : undefined);
   try {
     return launch(opts, cgroup);
   } catch (err) {
@@ -322,6 +339,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
     args.push('--rlimit', `cpu=${s}:${s + 1}`);
   }
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
+  if (usesUserNamespace(opts)) args.push('--userns');
   args.push(...(opts.launcherArgs ?? []));
   for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
   args.push('--', ...opts.argv);

@@ -1,0 +1,65 @@
+// `tsvisor do` in a user namespace of the caller's own: as an unprivileged user (always so),
+// and as root with --rootless (launcher `--userns`, addon/launcher/userns.c).
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tsvisor, tsvisorBin } from '../helpers.js';
+
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** Runs ARGV as uid/gid 65534 (setpriv), from / so the cwd is one nobody may enter. */
+function asNobody(argv: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('setpriv', [...NOBODY, ...argv], { encoding: 'utf8', cwd: '/', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+/** Why an unprivileged sandbox cannot be tried here, or undefined when it can. */
+function whyNotUnprivileged(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the tests do not run as root, so cannot switch to uid 65534';
+  const probe = asNobody(['unshare', '--user', '--map-root-user', 'true']);
+  if (probe.status !== 0) {
+    return `the kernel refuses unprivileged user namespaces (unshare as uid 65534: ${probe.stderr.trim() || `exit ${probe.status}`})`;
+  }
+  const read = asNobody([process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(tsvisorBin)}, 4)`]);
+  if (read.status !== 0) return `node or ${tsvisorBin} is not readable by uid 65534`;
+  return undefined;
+}
+
+const skipped: string[] = [];
+afterAll(() => {
+  for (const why of skipped) console.log(`rootless.test.ts: skipped: ${why}`);
+});
+
+describe('tsvisor do without root', () => {
+  it('runs as an unprivileged user, as root of its own user namespace', (ctx) => {
+    const why = whyNotUnprivileged();
+    if (why) {
+      skipped.push(why);
+      ctx.skip();
+      return;
+    }
+    const r = asNobody([process.execPath, tsvisorBin, 'do', '--', '/bin/sh', '-c', 'id -u; echo hi > /tmp/x && cat /tmp/x']);
+    expect(r.stdout).toBe('0\nhi\n');
+    expect(r.status).toBe(0);
+    // The default limits need a cgroup this user cannot make: one warning, not a failure.
+    expect(r.stderr).toMatch(/^tsvisor: warning: resource limits unsupported here .*\n$/);
+  });
+
+  it('fails clearly when a limit is asked for that needs a cgroup', (ctx) => {
+    const why = whyNotUnprivileged();
+    if (why) {
+      skipped.push(why);
+      ctx.skip();
+      return;
+    }
+    const r = asNobody([process.execPath, tsvisorBin, 'do', '--memory', '64m', '--', '/bin/true']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/cgroup/);
+  });
+
+  it('runs in a user namespace as root with --rootless', () => {
+    const r = tsvisor(['do', '--rootless', '--', '/bin/sh', '-c', 'id -u; echo hi > /tmp/x && cat /tmp/x'], { cwd: '/' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0\nhi\n');
+    expect(r.status).toBe(0);
+  });
+});

@@ -47,8 +47,10 @@ export function tsvisor(args: string[], opts: { input?: string; cwd?: string; ti
 }
 
 /** Runs a command natively. */
-export function native(argv: string[], opts: { cwd?: string; input?: string } = {}): Run {
-  return toRun(spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: opts.cwd, input: opts.input, timeout: 30_000 }));
+export function native(argv: string[], opts: { cwd?: string; input?: string; timeout?: number } = {}): Run {
+  return toRun(
+    spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: opts.cwd, input: opts.input, timeout: opts.timeout ?? 30_000 }),
+  );
 }
 
 /** A fresh scratch directory on the host. */

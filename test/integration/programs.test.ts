@@ -8,7 +8,8 @@ import { native, repo, scratch, tsvisor } from '../helpers.js';
 it('runs a build-and-archive workflow exactly as natively', () => {
   const script = join(repo, 'test', 'programs', 'workflow.sh');
   const outsideDir = scratch(), insideDir = scratch();
-  const outside = native(['bash', script, outsideDir]);
+  // Generous timeouts: on a loaded 2-core machine the workflow alone takes tens of seconds.
+  const outside = native(['bash', script, outsideDir], { timeout: 120_000 });
   expect(outside.status, outside.stderr).toBe(0);
   // Same path inside and out (mounted at the native run's path), so output compares equal.
   const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--', '/bin/bash', script, outsideDir], { timeout: 120_000 });

@@ -42,20 +42,20 @@ export class Sentry {
     this.watcher = undefined;
   }
 
-  /** Answers one pending notification. uv_poll is level-triggered, so a second pending
-   * call wakes the loop again at once: one epoll_wait per call instead of a trailing
-   * poll(0) that finds nothing, which is the common case with SYNC_WAKE_UP hand-offs. */
+  /** Answers every notification pending now: one wake-up, as many calls as are queued. */
   private receive(): void {
-    const r = native().notifRecv(this.kernel.listener, this.buf);
-    // Nothing pending (a spurious wake-up), or the task died or was signalled between the
-    // wake-up and the receive: wait for the next one.
-    if (r === -EAGAIN.code || r === -ENOENT.code || r === -EINTR.code) return;
-    if (r < 0) {
-      // EPIPE: no task uses the filter any more. Anything else: the listener itself failed.
-      this.stop();
-      return;
+    for (;;) {
+      const r = native().notifRecv(this.kernel.listener, this.buf);
+      if (r === -EAGAIN.code) return;
+      // The task died (or was signalled) between the wake-up and the receive.
+      if (r === -ENOENT.code || r === -EINTR.code) continue;
+      if (r < 0) {
+        // EPIPE: no task uses the filter any more. Anything else: the listener failed.
+        this.stop();
+        return;
+      }
+      this.handle(new Notification(this.buf));
     }
-    this.handle(new Notification(this.buf));
   }
 
   private handle(notif: Notification): void {

@@ -375,7 +375,8 @@ export class Cgroup {
   /** SIGKILLs every task of the sandbox, including ones forking as fast as they can, and
    * resolves once none is left. */
   async kill(): Promise<void> {
-    if (this.destroyed) return;
+    // Nothing to kill in the common end of a sandbox, whose tasks died with its init.
+    if (this.destroyed || this.isEmpty()) return;
     if (this.v2Dir && existsSync(join(this.v2Dir, 'cgroup.kill'))) {
       write(join(this.v2Dir, 'cgroup.kill'), '1');
     } else {

@@ -30,7 +30,8 @@
         "addon/launcher/cgroup.c",
         "addon/launcher/rlimits.c",
         "addon/launcher/console.c",
-        "addon/launcher/userns.c"
+        "addon/launcher/userns.c",
+        "addon/launcher/join.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "ldflags": ["-static-libgcc"]

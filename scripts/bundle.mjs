@@ -20,7 +20,7 @@ const old = `${final}.old-${process.pid}`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { index: 'src/cli/index.ts', daemon: 'src/oci/daemon.ts' },
+  entryPoints: { index: 'src/cli/index.ts', daemon: 'src/oci/daemon.ts', 'exec-daemon': 'src/oci/exec-daemon.ts' },
   outdir,
   bundle: true,
   splitting: true,

@@ -62,8 +62,16 @@ struct options {
 	const char *console_socket; /* --console-socket PATH: a pty for the workload */
 	int console_fd;             /* connected to it by the launcher (console.c), else -1 */
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
+	pid_t join_pid;             /* --join PID: into that sandbox's init's namespaces, or 0 */
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
+
+/* main.c: shared with join.c. */
+int exit_code(int status);
+void reset_signals(void);
+
+/* join.c: `--join PID`, the launcher's whole run when given (OCI exec). */
+_Noreturn void run_join(const struct options *opts, const struct sock_fprog *prog);
 
 /* options.c */
 const char *parse_options(int argc, char **argv, struct options *opts);

@@ -28,7 +28,7 @@ static const int forwarded_signals[] = { SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
 static volatile pid_t init_pid;
 
 /* A wait status as a shell would report it: the exit code, or 128 + the signal. */
-static int exit_code(int status)
+int exit_code(int status)
 {
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
@@ -36,7 +36,7 @@ static int exit_code(int status)
 }
 
 /* Every signal back to its default action and none blocked: undoes our parents' setup. */
-static void reset_signals(void)
+void reset_signals(void)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
@@ -273,6 +273,8 @@ int main(int argc, char **argv)
 	if (opts.console_socket) /* a host path: before the mount namespace changes */
 		opts.console_fd = console_connect(opts.console_socket);
 	channel_read_filter(&prog);
+	if (opts.join_pid > 0) /* OCI exec: into a running sandbox (join.c) */
+		run_join(&opts, &prog);
 	if (opts.netns) /* first: the host's namespace is not ours to join from a new userns */
 		join_netns(opts.netns);
 	if (opts.userns)

@@ -4,6 +4,8 @@
  *   tsvisor-launcher --staging DIR [--rootfs DIR] [--mount SRC:DST[:ro]]... [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
  *                    [--rlimit NAME=SOFT[:HARD]]... -- PROG [ARGS...]
+ *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
+ *                    [--uid N] [--gid N] [--groups N,...] [--umask M] -- PROG [ARGS...]
  *
  * Only the syntax is checked here; paths are checked by the steps that use them.
  */
@@ -31,6 +33,7 @@
 #define OPT_CONSOLE_SOCKET 0x216
 #define OPT_CONSOLE_SIZE 0x217
 #define OPT_USERNS 0x218
+#define OPT_JOIN 0x219
 
 static char error[512];
 
@@ -101,6 +104,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
 		{ "console-size", required_argument, NULL, OPT_CONSOLE_SIZE },
 		{ "userns", no_argument, NULL, OPT_USERNS },
+		{ "join", required_argument, NULL, OPT_JOIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -190,15 +194,23 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case OPT_USERNS:
 			opts->userns = true;
 			break;
+		case OPT_JOIN: {
+			int pid;
+
+			if (!parse_fd(optarg, &pid) || pid <= 0)
+				return set_error("`--join %s`: want a pid", optarg);
+			opts->join_pid = pid;
+			break;
+		}
 		case ':':
 			return set_error("`%s` needs a value", argv[optind - 1]);
 		default:
 			return set_error("unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (!opts->staging)
+	if (!opts->staging && !opts->join_pid)
 		return "`--staging DIR` is required";
-	if (opts->staging[0] != '/' || strcmp(opts->staging, "/") == 0)
+	if (opts->staging && (opts->staging[0] != '/' || strcmp(opts->staging, "/") == 0))
 		return set_error("`--staging %s`: want an absolute path other than `/`",
 				 opts->staging);
 	if (optind >= argc)

@@ -19,11 +19,12 @@ import { updateCommand } from './update.js';
 import { specCommand } from './spec.js';
 import { featuresCommand } from './features.js';
 import { waitCommand } from './wait.js';
+import { execCommand } from './exec.js';
 import { installCommand } from './install.js';
 import { addGlobalOptions } from './oci.js';
 import { syscallsCommand } from './syscalls.js';
 
-const commands = [doCommand, syscallsCommand, createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, psCommand, pauseCommand, resumeCommand, eventsCommand, updateCommand, specCommand, featuresCommand, waitCommand, installCommand];
+const commands = [doCommand, syscallsCommand, createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand, listCommand, psCommand, pauseCommand, resumeCommand, eventsCommand, updateCommand, specCommand, featuresCommand, waitCommand, execCommand, installCommand];
 
 export function program(): Command {
   const p = new Command('tsvisor')

@@ -64,6 +64,10 @@ export interface SandboxOptions {
    * limits that need one, with a warning, instead of failing: for default limits, not
    * ones the user asked for. */
   limitsOptional?: boolean;
+  /** Run ARGV inside the running sandbox whose init is this host pid (launcher `--join`,
+   * OCI exec) instead of a new one: rootfs, mounts, network, hostname and limits are
+   * that sandbox's (pass its cgroup in launcherArgs); no cgroup of its own is made. */
+  joinPid?: number;
 }
 
 /** Whether a sandbox with OPTS runs in its own user namespace. */
@@ -313,7 +317,7 @@ function compiledPolicy(): Buffer {
 /** Launches a sandbox. Resolves once the launcher runs; its exit is `exited`. */
 export function startSandbox(opts: SandboxOptions): RunningSandbox {
   // First, so that a limit this host cannot enforce fails before anything else is made.
-  const cgroup = openCgroup(opts.limits ?? {}, opts.cgroupParent, opts.limitsOptional ? (msg) => opts.log.warn(msg) : undefined);
+  const cgroup = opts.joinPid ? undefined : openCgroup(opts.limits ?? {}, opts.cgroupParent, opts.limitsOptional ? (msg) => opts.log.warn(msg) : undefined);
   try {
     return launch(opts, cgroup);
   } catch (err) {
@@ -329,7 +333,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   const [channel, launcherEnd] = n.socketpair();
   // The filter is queued before the launcher starts, so it never waits for it.
   n.sendMsg(channel, Buffer.concat([Buffer.from('F'), compiledPolicy()]), []);
-  const args = ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
+  const args = opts.joinPid ? ['--join', String(opts.joinPid), '--cwd', opts.cwd] : ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
   if (cgroup) args.push(...cgroup.launcherArgs());
   for (const r of opts.rlimits ?? DEFAULT_RLIMITS) args.push('--rlimit', rlimitArg(r));
   if (opts.limits?.cpuTimeMs && !opts.rlimits?.some((r) => r.name === 'cpu')) {
@@ -339,7 +343,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
     args.push('--rlimit', `cpu=${s}:${s + 1}`);
   }
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
-  if (usesUserNamespace(opts)) args.push('--userns');
+  if (usesUserNamespace(opts) && !opts.joinPid) args.push('--userns');
   args.push(...(opts.launcherArgs ?? []));
   for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
   args.push('--', ...opts.argv);

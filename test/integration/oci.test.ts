@@ -161,6 +161,36 @@ describe('OCI lifecycle', () => {
     expect(oci(['run', '--bundle', cat, 'runcat'], { input: 'piped in\n' }).stdout).toBe('PIPED IN\n');
   });
 
+  it('execs more processes in a running container', async () => {
+    const dir = bundle((s) => (s.process.args = ['sleep', '30']));
+    expect(createWithOutput('execd', dir).r.status).toBe(0);
+    expect(oci(['start', 'execd']).status).toBe(0);
+    const r = oci(['exec', 'execd', 'sh', '-c', 'echo $$; cat /proc/1/comm']);
+    expect(r.status, r.stderr).toBe(0);
+    const [pid, comm] = r.stdout.trim().split('\n');
+    expect(Number(pid)).toBeGreaterThan(1);
+    expect(Number(pid)).toBeLessThan(100);
+    expect(comm).toBe(readFileSync(`/proc/${runtimeOf('execd').init.pid}/comm`, 'utf8').trim());
+    expect(oci(['exec', 'execd', 'sh', '-c', 'exit 5']).status).toBe(5);
+    // As containerd asks: --process, --detach, --pid-file; the pid exits with the status.
+    const io = scratch('tsvisor-exec-');
+    writeFileSync(join(io, 'process.json'), JSON.stringify({ args: ['sh', '-c', 'sleep 0.3; exit 7'], env: ['PATH=/bin:/usr/bin'], cwd: '/' }));
+    const pidFile = join(io, 'pid');
+    const child = spawn(process.execPath, [tsvisorBin, '--root', stateRoot, 'exec', '--process', join(io, 'process.json'), '--detach', '--pid-file', pidFile, 'execd'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((done) => child.on('exit', done));
+    expect(code, stderr).toBe(0);
+    const execPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(existsSync(`/proc/${execPid}`)).toBe(true);
+    await until('the exec daemon to exit', () => !existsSync(`/proc/${execPid}`) || readFileSync(`/proc/${execPid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'));
+    expect(oci(['exec', '--tty', 'execd', 'true']).status).toBe(2);
+    expect(oci(['kill', 'execd', '9']).status).toBe(0);
+    await until('stopped', () => state('execd').status === 'stopped');
+    expect(oci(['exec', 'execd', 'true']).stderr).toMatch(/cannot exec in a container in the `stopped` state/);
+    expect(oci(['delete', 'execd']).status).toBe(0);
+  });
+
   it('signals a created container, which then stops', async () => {
     const dir = bundle((s) => (s.process.args = ['sleep', '60']));
     expect(createWithOutput('precreated', dir).r.status).toBe(0);

@@ -1,0 +1,147 @@
+/*
+ * `--join PID`: run PROG inside the running sandbox whose init is host pid PID (OCI exec).
+ *
+ *   launcher (host pid ns)  open PID's namespaces and root, join them, fork the workload,
+ *      │                    send `R` for it until it execs, then forward SIGTERM as
+ *      │                    SIGKILL, wait for it and exit with its code
+ *      └─ workload          in PID's pid namespace: chroot to PID's root, chdir(--cwd),
+ *                           rlimits, identity, caps dropped, no_new_privs, seccomp filter,
+ *                           listener's number to the launcher, wait for `G`, execvp(PROG)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* The namespaces joined, in order: mnt last, as it changes what paths mean. */
+static const struct {
+	const char *name;
+	int type;
+} joined[] = {
+	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+	{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+};
+#define N_JOINED (sizeof joined / sizeof *joined)
+
+static volatile pid_t workload_pid;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	if (workload_pid > 0)
+		kill(workload_pid, SIGKILL);
+	_exit(EXIT_SIGTERM);
+}
+
+static _Noreturn void run_joined_workload(const struct options *opts,
+					  const struct sock_fprog *prog, int rootfd, int relay)
+{
+	int listener;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("prctl `PR_SET_PDEATHSIG`");
+	reset_signals();
+	relay_adopt(relay);
+	if (fchdir(rootfd) < 0)
+		fail("fchdir to the container's root");
+	if (chroot(".") < 0)
+		fail("chroot to the container's root");
+	close(rootfd);
+	if (chdir(opts->cwd) < 0)
+		fail("chdir `%s`", opts->cwd);
+	apply_rlimits(opts);
+	apply_identity(opts);
+	drop_capabilities();
+	set_no_new_privs();
+	/* As run_workload: from here on only write, read and exit_group until `G`. */
+	listener = install_filter(prog);
+	relay_send_listener(listener);
+	channel_wait_go();
+	execvp(opts->argv[0], opts->argv);
+	fail_exec(opts->argv[0], errno);
+}
+
+/* `R` for the workload: its listener, the container's root and its /proc. */
+static void send_joined_ready(pid_t workload, int pidfd, int workload_fd, int rootfd)
+{
+	int listener = fetch_listener(pidfd, workload_fd);
+	int procfd = openat(rootfd, "proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (procfd < 0)
+		fail("open the container's `/proc`");
+	channel_send_ready(workload, listener, rootfd, procfd);
+	close(listener);
+	close(procfd);
+}
+
+_Noreturn void run_join(const struct options *opts, const struct sock_fprog *prog)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	struct sigaction term = { .sa_handler = on_sigterm };
+	int nsfds[N_JOINED], rootfd, relay[2], pidfd, fd, status;
+	char path[64], msg[1024];
+	pid_t pid;
+
+	/* Everything opened before any is joined: /proc/PID means ours until the end. */
+	for (size_t i = 0; i < N_JOINED; i++) {
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)opts->join_pid, joined[i].name);
+		nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfds[i] < 0)
+			fail("open `%s`", path);
+	}
+	snprintf(path, sizeof path, "/proc/%d/root", (int)opts->join_pid);
+	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		fail("open `%s`", path);
+	for (size_t i = 0; i < N_JOINED; i++) {
+		if (setns(nsfds[i], joined[i].type) < 0)
+			fail("join the container's %s namespace", joined[i].name);
+		close(nsfds[i]);
+	}
+	if (sigaction(SIGINT, &ignore, NULL) < 0 || sigaction(SIGQUIT, &ignore, NULL) < 0 ||
+	    sigaction(SIGTERM, &term, NULL) < 0)
+		fail("install signal handlers");
+	if (pipe2(relay, O_CLOEXEC | O_DIRECT) < 0)
+		fail("relay pipe");
+	pid = fork();
+	if (pid < 0)
+		fail("fork the workload");
+	if (pid == 0) {
+		close(relay[0]);
+		run_joined_workload(opts, prog, rootfd, relay[1]);
+	}
+	workload_pid = pid;
+	close(relay[1]);
+	pidfd = pidfd_open(pid, 0 /* flags */);
+	if (pidfd < 0)
+		fail("pidfd_open workload");
+	for (bool done = false; !done;) {
+		switch (relay_read(relay[0], &fd, msg, sizeof msg)) {
+		case 'L':
+			send_joined_ready(pid, pidfd, fd, rootfd);
+			break;
+		case 'E':
+			channel_send_error(msg);
+			break;
+		default: /* EOF: exec'd or exited */
+			done = true;
+		}
+	}
+	close(pidfd);
+	close(relay[0]);
+	close(rootfd);
+	channel_close();
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("wait for the workload");
+	exit(exit_code(status));
+}

@@ -114,6 +114,10 @@ static void restore_effective_caps(void)
 
 void apply_identity(const struct options *opts)
 {
+	/* The parent as seen from here before the switch: init (pid 1), or 0 for a process
+	 * joined to a container from outside its pid namespace (--join). */
+	pid_t parent = getppid();
+
 	if (opts->umask >= 0)
 		umask((mode_t)opts->umask);
 	if (!opts->has_uid && !opts->has_gid && !opts->has_groups)
@@ -132,5 +136,6 @@ void apply_identity(const struct options *opts)
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 			fail("prctl `PR_SET_KEEPCAPS`");
 	}
-	die_with_parent(1 /* init */);
+	/* Changing ids cleared the parent-death signal: set it again. */
+	die_with_parent(parent);
 }

@@ -197,6 +197,10 @@ describe('docker on tsvisor', () => {
     const top = docker(['top', id]);
     expect(top.status, top.stderr).toBe(0);
     expect(top.stdout).toContain('sh -c trap');
+    // docker exec: `exec --process F --detach --pid-file P ID` through containerd's shim.
+    const ex = docker(['exec', id, 'sh', '-c', 'echo exec-$((6 * 7)); exit 3']);
+    expect(ex.stdout).toBe('exec-42\n');
+    expect(ex.status).toBe(3);
     expect(docker(['kill', '-s', 'USR1', id]).status).toBe(0);
     await until('got-usr1', () => docker(['logs', id]).stdout.includes('got-usr1'));
     expect(docker(['stop', '-t', '5', id]).status).toBe(0);

@@ -45,8 +45,6 @@ static void on_sigterm(int sig)
 static _Noreturn void run_joined_workload(const struct options *opts,
 					  const struct sock_fprog *prog, int rootfd, int relay)
 {
-	int listener;
-
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		fail("prctl `PR_SET_PDEATHSIG`");
 	reset_signals();
@@ -58,16 +56,7 @@ static _Noreturn void run_joined_workload(const struct options *opts,
 	close(rootfd);
 	if (chdir(opts->cwd) < 0)
 		fail("chdir `%s`", opts->cwd);
-	apply_rlimits(opts);
-	apply_identity(opts);
-	drop_capabilities();
-	set_no_new_privs();
-	/* As run_workload: from here on only write, read and exit_group until `G`. */
-	listener = install_filter(prog);
-	relay_send_listener(listener);
-	channel_wait_go();
-	execvp(opts->argv[0], opts->argv);
-	fail_exec(opts->argv[0], errno);
+	confine_and_exec(opts, prog);
 }
 
 /* `R` for the workload: its listener, the container's root and its /proc. */

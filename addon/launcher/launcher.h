@@ -69,6 +69,7 @@ struct options {
 /* main.c: shared with join.c. */
 int exit_code(int status);
 void reset_signals(void);
+_Noreturn void confine_and_exec(const struct options *opts, const struct sock_fprog *prog);
 
 /* join.c: `--join PID`, the launcher's whole run when given (OCI exec). */
 _Noreturn void run_join(const struct options *opts, const struct sock_fprog *prog);

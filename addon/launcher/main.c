@@ -55,13 +55,19 @@ void reset_signals(void)
 static _Noreturn void run_workload(const struct options *opts, const struct sock_fprog *prog,
 				   int relay)
 {
-	int listener;
-
 	die_with_parent(1 /* init */);
 	reset_signals();
 	relay_adopt(relay);
 	if (opts->console_socket)
 		console_attach(opts);
+	confine_and_exec(opts, prog);
+}
+
+/* The workload's last steps, shared with a process joined to a container (join.c). */
+_Noreturn void confine_and_exec(const struct options *opts, const struct sock_fprog *prog)
+{
+	int listener;
+
 	apply_rlimits(opts);
 	apply_identity(opts);
 	drop_capabilities();

@@ -230,7 +230,10 @@ describe('OCI lifecycle', () => {
       s.linux.resources = { memory: { limit: 96 * 1024 * 1024 }, pids: { limit: 40 }, cpu: { quota: 50000, period: 100000, shares: 512 } };
     });
     const c = createWithOutput('limited', dir);
-    if (c.r.status !== 0 && /cgroup/.test(c.r.stderr)) return ctx.skip();
+    if (c.r.status !== 0 && /cgroup/.test(c.r.stderr) && !process.env.CI) {
+      console.log(`oci.test.ts: resources test skipped: no usable cgroup here: ${c.r.stderr.trim()}`);
+      return ctx.skip();
+    }
     expect(c.r.status, c.r.stderr).toBe(0);
     const cg = runtimeOf('limited').cgroup;
     expect(cg).toBeDefined();

@@ -125,6 +125,7 @@ void console_setup(const struct options *opts);
 void console_attach(const struct options *opts);
 
 /* rootfs.c: everything init mounts, up to pivot_root and chdir(--cwd). */
+void write_identity_files(const char *hostname);
 void build_rootfs(const struct options *opts);
 
 /* confine.c: the host-side wall, one step per function. */

@@ -184,6 +184,7 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 		open_sandbox_network(opts->userns);
 	build_rootfs(opts);
 	set_hostname(opts->hostname);
+	write_identity_files(opts->hostname);
 	if (opts->net_none)
 		bring_up_loopback();
 	if (opts->console_socket)

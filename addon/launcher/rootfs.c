@@ -734,3 +734,64 @@ void build_rootfs(const struct options *opts)
 	pivot_into(root);
 	enter_cwd(opts->cwd);
 }
+
+/* Whether the hosts file text names HOST as a whole word on a non-comment line. */
+static bool hosts_name(const char *text, const char *host)
+{
+	size_t len = strlen(host);
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *end = strchr(line, '\n');
+		const char *stop = end ? end : line + strlen(line);
+
+		if (*line == '#')
+			continue;
+		for (const char *p = line; p + len <= stop; p++) {
+			bool starts = p == line || *(p - 1) == ' ' || *(p - 1) == '\t';
+			bool ends = p + len == stop || p[len] == ' ' || p[len] == '\t' || p[len] == '#';
+
+			if (starts && ends && !strncmp(p, host, len))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * After pivot_root: /etc/hostname says the sandbox's hostname, and /etc/hosts resolves it
+ * (programs look their own name up: Python's gethostbyname(gethostname()), Java), as
+ * Docker's own files do. Writes land in the private upper layer. Best effort: a read-only
+ * root, a root without /etc, or a symlink in place of either file is left as it is.
+ */
+void write_identity_files(const char *hostname)
+{
+	static const char defaults[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+	char text[65536], line[512];
+	ssize_t n;
+	int fd;
+
+	if (!hostname || strlen(hostname) > 253)
+		return;
+	fd = open("/etc/hostname", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		n = read(fd, text, sizeof text - 1);
+		text[n > 0 ? n : 0] = '\0';
+		snprintf(line, sizeof line, "%s\n", hostname);
+		/* Rewritten only when it says something else (it may be a bind of the host's). */
+		if (strcmp(text, line) && ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0)
+			warn("write `/etc/hostname`: %s", strerror(errno));
+		close(fd);
+	}
+	fd = open("/etc/hosts", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	n = read(fd, text, sizeof text - 1);
+	text[n > 0 ? n : 0] = '\0';
+	if (!hosts_name(text, hostname)) {
+		int len = snprintf(line, sizeof line, "%s%s127.0.1.1\t%s\n", n > 0 ? "" : defaults,
+				   n > 0 && text[n - 1] != '\n' ? "\n" : "", hostname);
+		if (lseek(fd, 0, SEEK_END) < 0 || write(fd, line, (size_t)len) < 0)
+			warn("write `/etc/hosts`: %s", strerror(errno));
+	}
+	close(fd);
+}

@@ -168,6 +168,17 @@ describe('tsvisor do runs programs', () => {
     expect(r.stdout).toBe('uname: Linux box x86_64\npid: 2 ppid: 1\n');
   });
 
+  it('names the sandbox in /etc/hostname and resolves it through /etc/hosts', () => {
+    const lookup = 'import socket; print(socket.gethostname(), socket.gethostbyname(socket.gethostname()))';
+    const r = tsvisor(['do', '--hostname', 'box', '--', '/bin/sh', '-c', `cat /etc/hostname; python3 -c '${lookup}'`]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('box\nbox 127.0.1.1\n');
+    if (!rootfs) throw new Error('busybox-static is not installed');
+    // A root without /etc/hosts gets one, with localhost too.
+    const bare = tsvisor(['do', '--root', rootfs, '--', '/bin/sh', '-c', 'cat /etc/hosts; cat /etc/hostname']);
+    expect(bare.stdout).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\ttsvisor\ntsvisor\n');
+  });
+
   it('runs static busybox applets in a --root of its own', () => {
     if (!rootfs) throw new Error('busybox-static is not installed (apt-get install busybox-static)');
     const r = tsvisor([

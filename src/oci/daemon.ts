@@ -19,7 +19,7 @@ import { runHooks } from './hooks.js';
 import { Log, type LogOptions } from './log.js';
 import { children, procRef } from './proc.js';
 import type { Hook, Spec } from './spec.js';
-import { OCI_VERSION, writeRuntime, type OciState, type RuntimeRecord, type StateRecord } from './state.js';
+import { ociStateOf, writeRuntime, type OciState, type RuntimeRecord, type StateRecord } from './state.js';
 
 /** What `create` leaves in DIR/daemon.json for the daemon. */
 export interface DaemonOptions {
@@ -68,18 +68,7 @@ function setRuntime(rt: RuntimeRecord): Promise<void> {
 }
 
 function hookState(status: OciState['status']): OciState {
-  const s: OciState = {
-    ociVersion: OCI_VERSION,
-    id: record.id,
-    pid: runtime?.init?.pid ?? 0,
-    status,
-    bundle: record.bundle,
-    rootfs: record.rootfs,
-    created: record.created,
-    owner: record.owner,
-  };
-  if (record.annotations && Object.keys(record.annotations).length > 0) s.annotations = record.annotations;
-  return s;
+  return ociStateOf(record, runtime?.init?.pid ?? 0, status);
 }
 
 let killSandbox: (() => void) | undefined;

@@ -67,6 +67,22 @@ export interface OciState {
   annotations?: Record<string, string>;
 }
 
+/** The runtime spec's state of a container (what `state` prints and hooks read on stdin). */
+export function ociStateOf(r: StateRecord, pid: number, status: Status): OciState {
+  const state: OciState = {
+    ociVersion: OCI_VERSION,
+    id: r.id,
+    pid,
+    status,
+    bundle: r.bundle,
+    rootfs: r.rootfs,
+    created: r.created,
+    owner: r.owner,
+  };
+  if (r.annotations && Object.keys(r.annotations).length > 0) state.annotations = r.annotations;
+  return state;
+}
+
 export function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
@@ -141,19 +157,7 @@ export class Container {
   }
 
   ociState(): OciState {
-    const r = this.record;
-    const state: OciState = {
-      ociVersion: OCI_VERSION,
-      id: r.id,
-      pid: this.initPid,
-      status: this.status,
-      bundle: r.bundle,
-      rootfs: r.rootfs,
-      created: r.created,
-      owner: r.owner,
-    };
-    if (r.annotations && Object.keys(r.annotations).length > 0) state.annotations = r.annotations;
-    return state;
+    return ociStateOf(this.record, this.initPid, this.status);
   }
 
   saveRecord(record: StateRecord): void {

@@ -10,7 +10,7 @@
 // the container: its own messages go to --log. Once the sentry runs, this process's main
 // thread wears the tasks' file identity (src/sandbox/creds.ts), so every file it writes
 // from then on goes through libuv's thread pool, whose threads keep the daemon's own.
-import { closeSync, createWriteStream, readFileSync, writeSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { startSandbox } from '../sandbox/sandbox.js';
 import { serve, SOCKET, type Reply, type Request } from './control.js';
@@ -19,6 +19,7 @@ import { runHooks } from './hooks.js';
 import { Log, type LogOptions } from './log.js';
 import { children, procRef } from './proc.js';
 import type { Hook, Spec } from './spec.js';
+import { ReadyPipe } from './ready.js';
 import { ociStateOf, writeRuntime, type OciState, type RuntimeRecord, type StateRecord } from './state.js';
 
 /** What `create` leaves in DIR/daemon.json for the daemon. */
@@ -31,7 +32,6 @@ export interface DaemonOptions {
 }
 
 /** The fd on which `create` waits for "ok" or an error message. */
-const READY_FD = 3;
 
 const dir = process.argv[2];
 if (!dir) {
@@ -44,18 +44,8 @@ const log = new Log(opts.log, undefined, true);
 const spec = JSON.parse(readFileSync('config.json', 'utf8')) as Spec;
 const record = JSON.parse(readFileSync('state.json', 'utf8')) as StateRecord;
 
-let readyReported = false;
-/** Tells `create` how setting up went (once); create is gone if the pipe is. */
-function reportReady(msg: string): void {
-  if (readyReported) return;
-  readyReported = true;
-  try {
-    writeSync(READY_FD, msg);
-    closeSync(READY_FD);
-  } catch {
-    // create was killed: the container goes on without it.
-  }
-}
+/** Tells `create` how setting up went (once). */
+const ready = new ReadyPipe();
 
 /** The daemon's view; undefined phase until the workload waits for start. */
 let runtime: RuntimeRecord | undefined;
@@ -79,7 +69,7 @@ async function abort(msg: string): Promise<never> {
   killSandbox?.();
   await setRuntime({ ...runtime, phase: 'stopped', exitCode: 125, error: msg }).catch(() => {});
   await log.flushed();
-  reportReady(`error: ${msg}`);
+  ready.report(`error: ${msg}`);
   process.exit(125);
 }
 
@@ -138,7 +128,7 @@ async function main(): Promise<void> {
   killSandbox = () => sandbox.kill();
 
   sandbox.exited.then(async (status) => {
-    if (!readyReported) {
+    if (!ready.sent) {
       return abort(status.setupError ?? `sandbox ended with exit status ${status.code} before it was ready`);
     }
     await setRuntime({ ...runtime, phase: 'stopped', exitCode: status.code });
@@ -178,7 +168,7 @@ async function main(): Promise<void> {
   };
   log.debug(`container created: init ${init?.pid}, workload ${workloadPid}`);
   await log.flushed();
-  reportReady('ok');
+  ready.report('ok');
 }
 
 void main();

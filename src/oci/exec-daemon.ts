@@ -2,31 +2,19 @@
 // with exec's stdio and a readiness pipe on fd 3. It runs the process, says "ok" on fd 3
 // once the process waits for the sentry (or "error: ..."), and exits with the process's
 // exit status: its pid is the one in --pid-file, which containerd's shim reaps.
-import { closeSync, writeSync } from 'node:fs';
 import { runExec, type ExecPlan } from './exec.js';
+import { ReadyPipe } from './ready.js';
 
-const READY_FD = 3;
 const plan = JSON.parse(process.argv[2] ?? '{}') as ExecPlan;
-let reported = false;
+const ready = new ReadyPipe();
 
-function report(msg: string): void {
-  if (reported) return;
-  reported = true;
-  try {
-    writeSync(READY_FD, msg);
-    closeSync(READY_FD);
-  } catch {
-    // exec is gone: the process goes on.
-  }
-}
-
-runExec(plan, (ok, error) => report(ok ? 'ok' : `error: ${error}`)).then(
+runExec(plan, (ok, error) => ready.report(ok ? 'ok' : `error: ${error}`)).then(
   (code) => {
     process.exitCode = code;
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: Error) => {
-    report(`error: ${err.message}`);
+    ready.report(`error: ${err.message}`);
     process.exit(125);
   },
 );

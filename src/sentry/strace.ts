@@ -3,11 +3,11 @@
 // strings are read before the call is answered, while they are still the task's.
 import { native } from '../native.js';
 import { isErrno } from './abi/errno.js';
+import { AT_FDCWD } from './abi/fcntl.js';
 import type { SyscallEntry } from '../seccomp/table.js';
 import type { Call } from './call.js';
 import { CONTINUE, InjectFd, type Immediate } from './result.js';
 
-const AT_FDCWD = -100;
 const MAX_STRING = 64;
 
 export class Strace {

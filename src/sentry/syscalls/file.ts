@@ -18,9 +18,7 @@ import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode } f
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
 import { normalize } from '../vfs/path.js';
-
-/** PIDFD_THREAD (Linux 6.9): a pidfd for the notifying thread itself. */
-const PIDFD_THREAD = 0o200;
+import { PIDFD_THREAD } from '../abi/pidfd.js';
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers.

@@ -10,9 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
 import { ESRCH, type Errno } from '../abi/errno.js';
+import { PIDFD_THREAD } from '../abi/pidfd.js';
 
-/** PIDFD_THREAD (Linux 6.9): a pidfd for a thread, readable when that thread exits. */
-const PIDFD_THREAD = 0o200;
 
 /** State shared by the threads of one process (like Linux's fs_struct). */
 export class ThreadGroup {

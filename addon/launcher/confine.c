@@ -156,13 +156,13 @@ static int last_cap(void)
 	return atoi(buf);
 }
 
-/* Empties the bounding set, so that no later execve can gain a capability back. */
-static void drop_bounding_set(void)
+/* Empties the bounding set but for KEEP, so that no later execve gains anything else. */
+static void drop_bounding_set(uint64_t keep)
 {
 	int last = last_cap();
 
 	for (int cap = 0; cap <= last; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+		if (!(keep & (UINT64_C(1) << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
 			fail("prctl `PR_CAPBSET_DROP` %d", cap);
 }
 
@@ -172,8 +172,8 @@ static void clear_ambient_set(void)
 		fail("prctl `PR_CAP_AMBIENT_CLEAR_ALL`");
 }
 
-/* Effective, permitted and inheritable sets all zero. */
-static void clear_capability_sets(void)
+/* Effective and permitted cut to KEEP (of what we hold), inheritable empty. */
+static void limit_capability_sets(uint64_t keep)
 {
 	struct __user_cap_header_struct header = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -181,17 +181,29 @@ static void clear_capability_sets(void)
 	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
-	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &header, data) < 0)
+		fail("capget");
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		uint32_t word = (uint32_t)(keep >> (32 * i));
+
+		data[i].permitted &= word;
+		data[i].effective = data[i].permitted;
+		data[i].inheritable = 0;
+	}
 	if (syscall(SYS_capset, &header, data) < 0)
 		fail("capset");
 }
 
-/* Drops every capability: bounding, ambient, then effective/permitted/inheritable. */
-void drop_capabilities(void)
+/*
+ * Drops every capability but KEEP: bounding, ambient, then effective/permitted/
+ * inheritable. What KEEP may hold is the sentry's choice (sandbox.ts): capabilities
+ * whose use the sentry still judges, such as CAP_SETUID for identity changes.
+ */
+void drop_capabilities(uint64_t keep)
 {
-	drop_bounding_set();
+	drop_bounding_set(keep);
 	clear_ambient_set();
-	clear_capability_sets();
+	limit_capability_sets(keep);
 }
 
 void set_no_new_privs(void)
@@ -200,21 +212,22 @@ void set_no_new_privs(void)
 		fail("prctl `PR_SET_NO_NEW_PRIVS`");
 }
 
-/* The sandbox root after pivot_root, for the sentry to resolve paths beneath. */
-int open_sandbox_root(void)
+/* The sandbox root for the sentry to resolve paths beneath: `/` after pivot_root, or
+ * PID/root of a process inside, beneath a procfs that shows it. */
+int open_sandbox_root(int dirfd, const char *path)
 {
-	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		fail("open `/`");
+		fail("open `%s`", path);
 	return fd;
 }
 
 /* The sandbox's own procfs; checked to be one, as the sentry will trust what it reads. */
-int open_sandbox_proc(void)
+int open_sandbox_proc(int rootfd)
 {
 	struct statfs st;
-	int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(rootfd, "proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		fail("open `/proc`");

@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -63,6 +64,8 @@ struct options {
 	int console_fd;             /* connected to it by the launcher (console.c), else -1 */
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
 	pid_t join_pid;             /* --join PID: into that sandbox's init's namespaces, or 0 */
+	bool no_init;               /* --no-init: the workload is pid 1 itself (OCI) */
+	uint64_t caps;              /* --caps MASK: capabilities the workload keeps, else none */
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
 
@@ -136,10 +139,10 @@ void unshare_namespaces(bool net_none);
 void set_hostname(const char *name);
 void open_sandbox_network(bool userns);
 void bring_up_loopback(void);
-void drop_capabilities(void);
+void drop_capabilities(uint64_t keep);
 void set_no_new_privs(void);
-int open_sandbox_root(void);
-int open_sandbox_proc(void);
+int open_sandbox_root(int dirfd, const char *path);
+int open_sandbox_proc(int rootfd);
 int install_filter(const struct sock_fprog *prog);
 int fetch_listener(int workload_pidfd, int fd);
 

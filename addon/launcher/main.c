@@ -8,11 +8,15 @@
  *        │                  signals to it, reap every child, exit with its code
  *        └─ workload        caps dropped, no_new_privs, seccomp filter, listener's number
  *           (pid 2)         to init, wait for `G`, execvp(PROG)
+ *
+ * With --no-init (the OCI shape: process.args is pid 1) there is no init: the launcher's
+ * child mounts and then becomes the workload itself, and the launcher sends its records.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
@@ -70,7 +74,7 @@ _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fp
 
 	apply_rlimits(opts);
 	apply_identity(opts);
-	drop_capabilities();
+	drop_capabilities(opts->caps);
 	set_no_new_privs();
 	/*
 	 * From here on every syscall goes through the filter, and a trapped one would wait for
@@ -88,12 +92,19 @@ _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fp
 
 /* ---- init (pid 1 of the sandbox) ---- */
 
+/* Where the sandbox's root is, as seen from the process that serves the workload. */
+struct root_ref {
+	int dirfd;
+	const char *path;
+};
+
 /* `R` for the workload: a copy of its listener fd WORKLOAD_FD, the root and /proc. */
-static void send_ready(pid_t workload, int workload_pidfd, int workload_fd)
+static void send_ready(pid_t workload, int workload_pidfd, int workload_fd,
+		       const struct root_ref *root)
 {
 	int listener = fetch_listener(workload_pidfd, workload_fd);
-	int rootfd = open_sandbox_root();
-	int procfd = open_sandbox_proc();
+	int rootfd = open_sandbox_root(root->dirfd, root->path);
+	int procfd = open_sandbox_proc(rootfd);
 
 	channel_send_ready(workload, listener, rootfd, procfd);
 	close(listener);
@@ -105,8 +116,9 @@ static void send_ready(pid_t workload, int workload_pidfd, int workload_fd)
  * Sends the workload's records on the channel for it (it cannot once filtered): `R` when
  * it has installed the filter, `E` for its failures. Returns when its end of the relay
  * closes: it has exec'd, or exited. Signals meanwhile stay queued for supervise().
+ * ROOT names the sandbox's root as seen from here.
  */
-static void serve_workload(pid_t workload, int relay)
+static void serve_workload(pid_t workload, int relay, const struct root_ref *root)
 {
 	char msg[1024];
 	int pidfd = pidfd_open(workload, 0 /* flags */);
@@ -117,7 +129,7 @@ static void serve_workload(pid_t workload, int relay)
 	for (;;) {
 		switch (relay_read(relay, &fd, msg, sizeof msg)) {
 		case 'L':
-			send_ready(workload, pidfd, fd);
+			send_ready(workload, pidfd, fd, root);
 			break;
 		case 'E':
 			channel_send_error(msg);
@@ -171,13 +183,9 @@ static int supervise(pid_t workload, const sigset_t *set)
 	}
 }
 
-static _Noreturn void run_init(const struct options *opts, const struct sock_fprog *prog,
-			       int launcher_pidfd)
+/* Pid 1's first steps, whether it is init or the workload: the sandbox's world. */
+static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 {
-	sigset_t set;
-	pid_t workload;
-	int relay[2];
-
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
 	if (opts->net_none)
@@ -189,9 +197,24 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 		bring_up_loopback();
 	if (opts->console_socket)
 		console_setup(opts);
-	/* Packet mode: each write is one message. */
+}
+
+/* Packet mode: each write is one message. */
+static void open_relay(int relay[2])
+{
 	if (pipe2(relay, O_CLOEXEC | O_DIRECT) < 0)
 		fail("relay pipe");
+}
+
+static _Noreturn void run_init(const struct options *opts, const struct sock_fprog *prog,
+			       int launcher_pidfd)
+{
+	sigset_t set;
+	pid_t workload;
+	int relay[2];
+
+	assemble_sandbox(opts, launcher_pidfd);
+	open_relay(relay);
 	block_init_signals(&set);
 	workload = fork();
 	if (workload < 0)
@@ -201,11 +224,22 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 		run_workload(opts, prog, relay[1]);
 	}
 	close(relay[1]);
-	serve_workload(workload, relay[0]);
+	serve_workload(workload, relay[0], &(struct root_ref){ AT_FDCWD, "/" });
 	close(relay[0]);
 	/* The workload has exec'd (or died): our copy closed, the sentry sees EOF. */
 	channel_close();
 	_exit(supervise(workload, &set));
+}
+
+/* --no-init: pid 1 assembles the sandbox, then is the workload; RELAY goes to the launcher. */
+static _Noreturn void run_pid1_workload(const struct options *opts, const struct sock_fprog *prog,
+					int launcher_pidfd, int relay)
+{
+	assemble_sandbox(opts, launcher_pidfd);
+	relay_adopt(relay);
+	if (opts->console_socket)
+		console_attach(opts);
+	confine_and_exec(opts, prog);
 }
 
 /* ---- launcher (in the sentry's pid namespace) ---- */
@@ -242,20 +276,44 @@ static int wait_for(pid_t pid)
 
 static _Noreturn void run_launcher(const struct options *opts, const struct sock_fprog *prog)
 {
-	/* Init is outside our pid namespace's view of us: it watches this pidfd instead. */
+	/* Pid 1 is outside our pid namespace's view of us: it watches this pidfd instead. */
 	int pidfd = pidfd_open(getpid(), 0 /* flags */);
+	int relay[2] = { -1, -1 }, host_proc = -1;
 	pid_t pid;
 
 	if (pidfd < 0)
 		fail("pidfd_open");
 	handle_launcher_signals();
+	if (opts->no_init) {
+		open_relay(relay);
+		/* Pid 1's pivot_root moves our root too (one mount namespace): keep the procfs
+		 * that shows pid 1 by its host pid. */
+		host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (host_proc < 0)
+			fail("open `/proc`");
+	}
 	pid = fork();
 	if (pid < 0)
-		fail("fork init");
-	if (pid == 0)
-		run_init(opts, prog, pidfd);
+		fail("fork pid 1");
+	if (pid == 0) {
+		if (!opts->no_init)
+			run_init(opts, prog, pidfd);
+		close(relay[0]);
+		close(host_proc);
+		run_pid1_workload(opts, prog, pidfd, relay[1]);
+	}
 	init_pid = pid;
 	close(pidfd);
+	if (opts->no_init) {
+		char root[32];
+
+		/* Its root, reached from outside: valid once it reports its listener. */
+		snprintf(root, sizeof root, "%d/root", (int)pid);
+		close(relay[1]);
+		serve_workload(pid, relay[0], &(struct root_ref){ host_proc, root });
+		close(relay[0]);
+		close(host_proc);
+	}
 	channel_close();
 	exit(exit_code(wait_for(pid)));
 }

@@ -3,13 +3,14 @@
  *
  *   tsvisor-launcher --staging DIR [--rootfs DIR] [--mount SRC:DST[:ro]]... [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
- *                    [--rlimit NAME=SOFT[:HARD]]... -- PROG [ARGS...]
+ *                    [--rlimit NAME=SOFT[:HARD]]... [--caps MASK] [--no-init] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
  *                    [--uid N] [--gid N] [--groups N,...] [--umask M] -- PROG [ARGS...]
  *
  * Only the syntax is checked here; paths are checked by the steps that use them.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,6 +35,8 @@
 #define OPT_CONSOLE_SIZE 0x217
 #define OPT_USERNS 0x218
 #define OPT_JOIN 0x219
+#define OPT_NO_INIT 0x21a
+#define OPT_CAPS 0x21b
 
 static char error[512];
 
@@ -79,6 +82,20 @@ static bool parse_fd(const char *arg, int *fd)
 	return true;
 }
 
+/* A capability mask as /proc/PID/status prints one: hexadecimal, bit N for capability N. */
+static bool parse_caps(const char *arg, uint64_t *caps)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 16);
+	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno)
+		return false;
+	*caps = v;
+	return true;
+}
+
 /*
  * Fills *OPTS from ARGV. Returns NULL, or a message naming what is wrong; OPTS->channel
  * is then still the best guess of where to report it.
@@ -105,6 +122,8 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "console-size", required_argument, NULL, OPT_CONSOLE_SIZE },
 		{ "userns", no_argument, NULL, OPT_USERNS },
 		{ "join", required_argument, NULL, OPT_JOIN },
+		{ "no-init", no_argument, NULL, OPT_NO_INIT },
+		{ "caps", required_argument, NULL, OPT_CAPS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -202,6 +221,13 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			opts->join_pid = pid;
 			break;
 		}
+		case OPT_NO_INIT:
+			opts->no_init = true;
+			break;
+		case OPT_CAPS:
+			if (!parse_caps(optarg, &opts->caps))
+				return set_error("`--caps %s`: want a hexadecimal mask", optarg);
+			break;
 		case ':':
 			return set_error("`%s` needs a value", argv[optind - 1]);
 		default:

@@ -20,6 +20,7 @@ export interface DoOptions {
   straceLog?: string;
   debug: boolean;
   rootless: boolean;
+  init: boolean;
 }
 
 export type DoFlags = DoOptions & LimitOptions;
@@ -39,7 +40,8 @@ export function doCommand(): Command {
     .option('--strace', 'print each trapped syscall with its arguments and result', false)
     .option('--strace-log <file>', 'write --strace lines to FILE instead of stderr')
     .option('--debug', 'print a summary of unimplemented syscalls at exit', false)
-    .option('--rootless', 'run in a user namespace of the caller\'s own even as root (always so when not root)', false);
+    .option('--rootless', 'run in a user namespace of the caller\'s own even as root (always so when not root)', false)
+    .option('--no-init', 'run PROG itself as pid 1, with no init to reap orphans and forward signals');
   return addLimitOptions(cmd)
     .argument('<prog>', 'program to run')
     .argument('[args...]', 'its arguments')
@@ -132,6 +134,7 @@ export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
       strace: opts.strace || straceOut ? (line) => (straceOut ? straceOut.write(line) : process.stderr.write(line)) : undefined,
       log: { warn: (msg) => process.stderr.write(`tsvisor: ${msg}\n`) },
       rootless: opts.rootless,
+      noInit: !opts.init,
       // Limits asked for must hold; the defaults may go where no cgroup can be made.
       limitsOptional: !limitsGiven,
     });

@@ -5,7 +5,9 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
 import type { Limits } from '../sandbox/limits.js';
+import { capabilityMask } from '../sentry/abi/capability.js';
 import type { BindMount } from '../sandbox/sandbox.js';
 import { limitsOf } from './resources.js';
 import type { Mount, Spec } from './spec.js';
@@ -22,6 +24,10 @@ export interface Plan {
   launcherArgs: string[];
   /** The workload's ids, which the sentry takes on to act for it. */
   identity: { uid: number; gid: number; groups: number[] };
+  /** process.capabilities.permitted, as far as tsvisor grants them (src/sandbox/creds.ts). */
+  capabilities: bigint;
+  /** process.args is the container's pid 1, as the spec says. */
+  noInit: true;
   /** linux.resources as the sandbox's cgroup limits (src/oci/resources.ts). */
   limits: Limits;
   /** Things the spec asks for that tsvisor does not do, for the log. */
@@ -128,7 +134,11 @@ export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSock
   }
 
   if (spec.linux?.seccomp) ignored.push('linux.seccomp (tsvisor applies its own policy)');
-  if (p.capabilities) ignored.push('process.capabilities (the workload runs with none)');
+  // Absent, runc leaves the process with every capability it has; tsvisor with the most
+  // it grants.
+  const capabilities = p.capabilities ? capabilityMask(p.capabilities.permitted ?? []) : GRANTABLE_CAPABILITIES;
+  const notGranted = (p.capabilities?.permitted ?? []).filter((name) => !(capabilityMask([name]) & GRANTABLE_CAPABILITIES));
+  if (notGranted.length > 0) ignored.push(`process.capabilities ${notGranted.join(', ')} (emulated by the sentry or not granted)`);
   // Enforced by the sandbox's cgroup; what a cgroup here cannot do is listed as ignored.
   const { limits, ignored: ignoredResources } = limitsOf(spec.linux?.resources);
   ignored.push(...ignoredResources);
@@ -144,6 +154,8 @@ export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSock
     hostname: spec.hostname ?? hostHostname(),
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
+    capabilities,
+    noInit: true,
     limits,
     ignored,
   };

@@ -147,7 +147,8 @@ async function main(): Promise<void> {
   const launcher = procRef(sandbox.pid ?? 0);
   const initPid = launcher ? children(launcher.pid)[0] : undefined;
   const init = initPid ? procRef(initPid) : undefined;
-  const workloadPid = init ? children(init.pid)[0] : undefined;
+  // process.args is pid 1 itself (plan.noInit): no init in between.
+  const workloadPid = init?.pid;
   await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: sandbox.cgroup?.describe() });
 
   try {

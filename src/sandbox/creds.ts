@@ -1,18 +1,21 @@
 // The sentry opens, creates and checks files on behalf of tasks, so it must act with their
-// identity, not the host root's: while any sandbox runs, the thread that runs the sentries
-// uses the tasks' fs ids and groups, and the file capabilities the sandbox's root holds.
-// The kernel then applies every permission rule (DAC, ACLs, search permission on each
-// directory, read-only mounts) as it would for the task itself. Only this thread changes
-// (raw per-thread syscalls in the addon); its own identity comes back when the last sandbox
-// ends.
+// identity, not the host root's: before it answers a call, the thread that runs the
+// sentries takes on the calling task's fs ids, groups and file capabilities, as the kernel
+// reports them in /proc/<tid>/status (src/sentry/task/tasks.ts). The kernel then applies
+// every permission rule (DAC, ACLs, search permission on each directory, read-only mounts)
+// as it would for the task itself. Only this thread changes (raw per-thread syscalls in the
+// addon), only when the identity differs from the one it wears, and its own comes back
+// when the last sandbox ends.
 //
-// The launcher drops every real capability from the tasks; the ones a container's root
-// expects for files (Docker's default set has them) are the sentry's to use on its behalf:
-// every name, and fchown/fchmod on fds, goes through the sentry.
+// The tasks hold real credentials: the launcher switches ids and keeps the capabilities
+// sandbox.ts grants, so that setuid(2) and friends follow Linux's rules in the kernel, and
+// the sentry learns the outcome from /proc afterwards.
 import { readFileSync } from 'node:fs';
 import { native } from '../native.js';
+import { capabilityMask, FILE_CAPABILITIES } from '../sentry/abi/capability.js';
+import type { TaskCreds } from '../sentry/task/tasks.js';
 
-/** The identity of sandbox tasks, as the sentry's thread takes it on. */
+/** The identity of sandbox tasks, as the launcher sets it. */
 export interface TaskIdentity {
   uid: number;
   gid: number;
@@ -22,69 +25,90 @@ export interface TaskIdentity {
 /** What `tsvisor do` runs as: the sandbox's root. */
 export const SANDBOX_ROOT: TaskIdentity = { uid: 0, gid: 0, groups: [] };
 
-/** CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID: the file capabilities of a
- * container's root (not CAP_DAC_READ_SEARCH, which Docker does not grant either). A
- * non-root task holds none, as Linux clears them when a process leaves uid 0. */
-const ROOT_FILE_CAPS = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4);
+/**
+ * The capabilities a task may really hold. Each is judged by the sentry where it matters
+ * (every name goes through it) or acts only inside the sandbox's namespaces: file
+ * permissions, identity changes, signals within the pid namespace, low ports. Never
+ * granted: what reaches past the namespaces or the sentry (CAP_SYS_ADMIN, CAP_NET_RAW on
+ * the host network, CAP_SYS_CHROOT whose new root the sentry's walk would not know, ...).
+ */
+export const GRANTABLE_CAPABILITIES = capabilityMask([
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID',
+  'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+]);
+
+/** A sandbox root's capabilities by default: Docker's default set, as far as granted. */
+export const DEFAULT_CAPABILITIES = capabilityMask([
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+]);
+
+/** The credentials of a task with IDENTITY whose effective capabilities are CAPS. */
+export function fixedCreds(identity: TaskIdentity, caps: bigint): TaskCreds {
+  const fileCaps = identity.uid === 0 ? caps & FILE_CAPABILITIES : 0n;
+  return {
+    fsuid: identity.uid,
+    fsgid: identity.gid,
+    groups: identity.groups,
+    fileCaps,
+    key: `${identity.uid}:${identity.gid}:${identity.groups.join(',')}:${fileCaps}`,
+  };
+}
+
+/**
+ * The one capability the thread keeps whoever it acts for: process_vm_readv/writev check
+ * the *real* ids (PTRACE_MODE_ATTACH_REALCREDS), so without it the sentry could not read
+ * the memory of a task whose uid is not its own real uid. It overrides no file permission.
+ */
+const CAP_SYS_PTRACE = capabilityMask(['CAP_SYS_PTRACE']);
 
 interface ThreadCreds {
   fsuid: number;
   fsgid: number;
   groups: number[];
-  capLow: number;
-  capHigh: number;
+  caps: bigint;
 }
 
 function ownCreds(): ThreadCreds {
   const status = readFileSync('/proc/thread-self/status', 'latin1');
-  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
-  const eff = BigInt(`0x${field('CapEff') || '0'}`);
+  const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
   return {
     fsuid: Number(field('Uid').split(/\s+/)[3]),
     fsgid: Number(field('Gid').split(/\s+/)[3]),
     groups: field('Groups').split(/\s+/).filter(Boolean).map(Number),
-    capLow: Number(eff & 0xffffffffn),
-    capHigh: Number(eff >> 32n),
+    caps: BigInt(`0x${field('CapEff') || '0'}`),
   };
 }
 
-/**
- * The one capability the thread keeps: process_vm_readv/writev check the *real* ids
- * (PTRACE_MODE_ATTACH_REALCREDS), so without it the sentry could not read the memory of a
- * task whose uid is not its own real uid (an OCI process.user). It overrides no file
- * permission, so the kernel's checks still judge every file operation as the task's.
- */
-const CAP_SYS_PTRACE_BIT = 1 << 19;
+function apply(c: ThreadCreds): void {
+  const low = Number(c.caps & 0xffffffffn), high = Number(c.caps >> 32n);
+  const r = native().setThreadCreds(c.fsuid, c.fsgid, c.groups, low, high);
+  if (r < 0) throw new Error(`switching the sentry's credentials: errno ${-r}`);
+}
 
 let active = 0;
 let saved: ThreadCreds | undefined;
-let current: TaskIdentity | undefined;
+/** The key of the task credentials the thread wears, if any. */
+let wearing: string | undefined;
 
-function apply(c: ThreadCreds): void {
-  const r = native().setThreadCreds(c.fsuid, c.fsgid, c.groups, c.capLow, c.capHigh);
-  if (r < 0) throw new Error(`taking on the sandbox's identity: errno ${-r}`);
-}
-
-/** Takes on the tasks' identity for as long as at least one sandbox runs. All sandboxes of
- * one process must share it (the thread can wear one identity at a time). */
-export function enterTaskIdentity(id: TaskIdentity): void {
-  if (active > 0 && current && (current.uid !== id.uid || current.gid !== id.gid)) {
-    throw new Error('sandboxes with different identities cannot run in one process yet');
-  }
-  if (active++ === 0) {
-    saved = ownCreds();
-    current = id;
-    const fileCaps = id.uid === 0 ? ROOT_FILE_CAPS : 0;
-    apply({ fsuid: id.uid, fsgid: id.gid, groups: id.groups, capLow: CAP_SYS_PTRACE_BIT | fileCaps, capHigh: 0 });
-  }
+/** A sandbox whose sentry acts for its tasks starts: the thread's own identity is saved. */
+export function enterSandbox(): void {
+  if (active++ === 0) saved = ownCreds();
 }
 
 /** Gives the thread its own identity back once the last sandbox has ended. */
-export function leaveTaskIdentity(): void {
+export function leaveSandbox(): void {
   if (active === 0) return;
   if (--active === 0 && saved) {
     apply(saved);
     saved = undefined;
-    current = undefined;
+    wearing = undefined;
   }
+}
+
+/** Takes on CREDS for the calls that follow; nothing to do if already worn. */
+export function actAs(creds: TaskCreds): void {
+  if (wearing === creds.key) return;
+  apply({ fsuid: creds.fsuid, fsgid: creds.fsgid, groups: creds.groups, caps: creds.fileCaps | CAP_SYS_PTRACE });
+  wearing = creds.key;
 }

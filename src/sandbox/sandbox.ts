@@ -11,13 +11,14 @@ import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
-import { enterTaskIdentity, leaveTaskIdentity, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
+import { actAs, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, GRANTABLE_CAPABILITIES, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
 import { LimitWatch } from './watch.js';
 import { exitReason, signalOf, type EndedBy, type ExitReason, type SandboxUsage } from './usage.js';
 import type { Cgroup } from './cgroup.js';
-import { TaskTable } from '../sentry/task/tasks.js';
+import { TaskTable, type Task } from '../sentry/task/tasks.js';
+import { isErrno, type Errno } from '../sentry/abi/errno.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
 
 export interface BindMount {
@@ -47,9 +48,15 @@ export interface SandboxOptions {
   holdUntilStart?: boolean;
   /** More launcher options (addon/launcher/README.md), placed before `--`. */
   launcherArgs?: string[];
-  /** The tasks' identity when the launcher switches it (--uid/--gid/--groups): the sentry
-   * must wear the same one to act for them. Root without capabilities by default. */
+  /** The tasks' identity when the launcher switches it (--uid/--gid/--groups); root by
+   * default. */
   identity?: TaskIdentity;
+  /** The capabilities the tasks hold (bit N: capability N), cut to GRANTABLE_CAPABILITIES
+   * (src/sandbox/creds.ts); DEFAULT_CAPABILITIES when absent. None in a user namespace. */
+  capabilities?: bigint;
+  /** Run ARGV itself as the sandbox's pid 1 (the OCI shape) instead of under an init that
+   * reaps orphans and forwards signals (`tsvisor do`'s default, as `docker run --init`). */
+  noInit?: boolean;
   /** Resource limits (src/sandbox/limits.ts); absent or null fields: no limit. Callers
    * choose the defaults (defaultLimits()). */
   limits?: Limits;
@@ -231,14 +238,29 @@ export class RunningSandbox {
       machine: 'x86_64',
       domainname: '(none)',
     };
-    this.kernel = new Kernel(listener, new SandboxFs(rootfd), new TaskTable(), uts, o.network);
-    const strace = o.strace ? new Strace(o.strace) : undefined;
-    this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
     // In a user namespace of a non-root caller the tasks' root is the caller's own uid
     // outside, which this thread already is, without capabilities: nothing to take on (nor
-    // could it: setgroups and capset need privileges it lacks).
+    // could it: setgroups and capset need privileges it lacks). In one of a root caller
+    // the tasks' capabilities are the namespace's, not the host's: the thread wears the
+    // sandbox root's. Otherwise each task's own credentials, as the kernel has them.
     this.wearsIdentity = !(usesUserNamespace(o) && process.geteuid?.() !== 0);
-    if (this.wearsIdentity) enterTaskIdentity(o.identity ?? SANDBOX_ROOT);
+    const tasks = new TaskTable();
+    let actFor: ((task: Task, stillValid: () => boolean) => Errno | undefined) | undefined;
+    if (this.wearsIdentity && usesUserNamespace(o)) {
+      const creds = fixedCreds(o.identity ?? SANDBOX_ROOT, DEFAULT_CAPABILITIES);
+      actFor = () => void actAs(creds);
+    } else if (this.wearsIdentity) {
+      actFor = (task, stillValid) => {
+        const creds = tasks.credsOf(task, stillValid);
+        if (isErrno(creds)) return creds;
+        actAs(creds);
+        return undefined;
+      };
+    }
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd), tasks, uts, o.network, actFor);
+    const strace = o.strace ? new Strace(o.strace) : undefined;
+    this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
+    if (this.wearsIdentity) enterSandbox();
     this.sentry.start();
   }
 
@@ -246,7 +268,7 @@ export class RunningSandbox {
     const wallTimeMs = performance.now() - this.startedAt;
     this.watch.stop();
     this.markReady(false);
-    if (this.sentry && this.wearsIdentity) leaveTaskIdentity();
+    if (this.sentry && this.wearsIdentity) leaveSandbox();
     this.sentry?.stop();
     this.channelWatch?.stop();
     this.kernel?.tasks.clear();
@@ -344,6 +366,9 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   }
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
   if (usesUserNamespace(opts) && !opts.joinPid) args.push('--userns');
+  const caps = usesUserNamespace(opts) ? 0n : (opts.capabilities ?? DEFAULT_CAPABILITIES) & GRANTABLE_CAPABILITIES;
+  if (caps) args.push('--caps', caps.toString(16));
+  if (opts.noInit && !opts.joinPid) args.push('--no-init');
   args.push(...(opts.launcherArgs ?? []));
   for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
   args.push('--', ...opts.argv);

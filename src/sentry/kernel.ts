@@ -1,7 +1,8 @@
 // Per-sandbox kernel state, like gVisor's kernel.Kernel: the filesystem view, the task
 // table, system identity and the counters the usage report and --debug summary print.
+import type { Errno } from './abi/errno.js';
 import type { Utsname } from './abi/utsname.js';
-import type { TaskTable } from './task/tasks.js';
+import type { Task, TaskTable } from './task/tasks.js';
 import type { SandboxFs } from './vfs/sandboxfs.js';
 
 export type NetworkMode = 'none' | 'host';
@@ -24,5 +25,9 @@ export class Kernel {
     /** What uname(2) reports; nodename is the sandbox's hostname. */
     readonly uts: Utsname,
     readonly network: NetworkMode,
+    /** Makes the sentry's thread act with TASK's credentials before its call is handled
+     * (src/sandbox/creds.ts); an Errno if they cannot be known (the task died). Absent:
+     * the thread acts as it is. */
+    readonly actFor?: (task: Task, stillValid: () => boolean) => Errno | undefined,
   ) {}
 }

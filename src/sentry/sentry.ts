@@ -69,9 +69,15 @@ export class Sentry {
     const name = d.entry.name;
     const counters = this.kernel.counters.trapped;
     counters.set(name, (counters.get(name) ?? 0) + 1);
-    const task = this.kernel.tasks.lookup(notif.pid, () => native().notifIdValid(this.kernel.listener, notif.id));
+    const stillValid = (): boolean => native().notifIdValid(this.kernel.listener, notif.id);
+    const task = this.kernel.tasks.lookup(notif.pid, stillValid);
     if (isErrno(task)) {
       this.reply(notif, task);
+      return;
+    }
+    const unknown = this.kernel.actFor?.(task, stillValid);
+    if (unknown) {
+      this.reply(notif, unknown);
       return;
     }
     const call = new Call(this.kernel, task, notif);

@@ -17,6 +17,7 @@ import {
 import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
+import { viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
 
@@ -169,7 +170,7 @@ function fstatAt(c: Call, dirfd: number, path: string | Errno, flags: number, ou
   if (path === '' && flags & AT_EMPTY_PATH && dirfd >= 0) {
     // fstat(2) as glibc makes it (newfstatat(fd, "", AT_EMPTY_PATH)): the task's own fd,
     // stat'ed through the host's /proc link in one call.
-    const ret = native().fstatat(AT_FDCWD, `/proc/${c.task.hostTid}/fd/${dirfd}`, 0, statBuf);
+    const ret = viaTaskFd(c.task, dirfd, (p) => native().fstatat(AT_FDCWD, p, 0, statBuf));
     r = ret === -ENOENT.code ? EBADF : ok(ret);
   } else {
     const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
@@ -634,7 +635,7 @@ export function chroot(c: Call): SyscallResult {
 
 function onTaskFd(c: Call, fd: number, op: (path: string) => number): SyscallResult {
   if (fd < 0) return EBADF;
-  const r = op(`/proc/${c.task.hostTid}/fd/${fd}`);
+  const r = viaTaskFd(c.task, fd, op);
   return r === -ENOENT.code ? EBADF : ok(r);
 }
 

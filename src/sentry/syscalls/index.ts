@@ -4,6 +4,7 @@ import { loadTable, type SyscallEntry } from '../../seccomp/table.js';
 import type { Call } from '../call.js';
 import type { SyscallResult } from '../result.js';
 import * as file from './file.js';
+import * as identity from './identity.js';
 import * as misc from './misc.js';
 import * as net from './net.js';
 import * as process from './process.js';
@@ -13,7 +14,7 @@ export type Handler = (c: Call) => SyscallResult;
 
 /** Every handler, by its function name. */
 export const handlers: ReadonlyMap<string, Handler> = new Map(
-  Object.entries({ ...file, ...process, ...net, ...misc, ...xattr }) as [string, Handler][],
+  Object.entries({ ...file, ...process, ...identity, ...net, ...misc, ...xattr }) as [string, Handler][],
 );
 
 /** The handler name for a syscall name. */

@@ -34,21 +34,10 @@ export function ioctl(c: Call): SyscallResult {
   return CONTINUE;
 }
 
-// Identity and limits: the sandbox's tasks hold no capabilities, so the kernel enforces
-// Linux's own rules for these; the sentry's identity model (#4) will answer them itself.
+// Limits: the kernel enforces Linux's own rules for these, with the task's real
+// capabilities; the sentry's limits model (#4) will answer them itself.
 const kernelEnforced = (_c: Call): SyscallResult => CONTINUE;
 
-/** setuid(2) and the rest of the set*id family: kernel-enforced for now. */
-export const setuid = kernelEnforced;
-export const setgid = kernelEnforced;
-export const setreuid = kernelEnforced;
-export const setregid = kernelEnforced;
-export const setresuid = kernelEnforced;
-export const setresgid = kernelEnforced;
-export const setfsuid = kernelEnforced;
-export const setfsgid = kernelEnforced;
-export const setgroups = kernelEnforced;
-export const capset = kernelEnforced;
 export const setrlimit = kernelEnforced;
 export const prlimit64 = kernelEnforced;
 export const sysinfo = kernelEnforced;

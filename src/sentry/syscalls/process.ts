@@ -38,6 +38,8 @@ function execveAt(c: Call, dirfd: number, path: string | Errno, flags: number): 
   } finally {
     n.close(fd);
   }
+  // Exec recomputes capabilities (a non-root task loses those it kept): re-read them after.
+  c.task.creds = undefined;
   return CONTINUE;
 }
 

@@ -9,9 +9,9 @@
 // when the task is gone, so a recycled host tid is never taken for an old task.
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
-import { ESRCH, type Errno } from '../abi/errno.js';
+import { EACCES, EBADF, ENOENT, ESRCH, type Errno } from '../abi/errno.js';
+import { FILE_CAPABILITIES } from '../abi/capability.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
-
 
 /** State shared by the threads of one process (like Linux's fs_struct). */
 export class ThreadGroup {
@@ -27,16 +27,57 @@ export class ThreadGroup {
   }
 }
 
+/** What the kernel judges a task's file access by: the credentials the sentry's thread
+ * takes on to act for it (src/sandbox/creds.ts). */
+export interface TaskCreds {
+  fsuid: number;
+  fsgid: number;
+  groups: number[];
+  /** The effective capabilities that override file permissions (FILE_CAPABILITIES). */
+  fileCaps: bigint;
+  /** Equal for equal credentials: whether the thread must switch at all. */
+  key: string;
+}
+
 /** One thread of the sandbox, like Linux's task_struct as the sentry needs it. */
 export class Task {
+  /** Its credentials as last read from /proc; undefined once a call may have changed them. */
+  creds: TaskCreds | undefined;
+
   constructor(
     readonly hostTid: number,
     readonly vtid: number,
     readonly group: ThreadGroup,
-  ) {}
+    creds: TaskCreds,
+  ) {
+    this.creds = creds;
+  }
 
   get vpid(): number {
     return this.group.vpid;
+  }
+}
+
+/**
+ * Runs OP on a host path naming the task's fd FD: its link in the host's /proc, or, when
+ * that is closed to the identity the sentry wears (a task that changed ids is no longer
+ * dumpable, and its fd directory then belongs to root), a duplicate of the fd taken with
+ * pidfd_getfd, which checks the sentry's real credentials instead. OP returns a negative
+ * errno on failure, as the native calls do; the second try's result is final.
+ */
+export function viaTaskFd<R>(task: Task, fd: number, op: (hostPath: string) => R | number): R | number {
+  const first = op(`/proc/${task.hostTid}/fd/${fd}`);
+  if (first !== -EACCES.code) return first;
+  const n = native();
+  const pidfd = n.pidfdOpen(task.hostTid, PIDFD_THREAD);
+  if (pidfd < 0) return pidfd;
+  const dup = n.pidfdGetfd(pidfd, fd);
+  n.close(pidfd);
+  if (dup < 0) return dup === -EBADF.code ? -ENOENT.code : dup;
+  try {
+    return op(`/proc/self/fd/${dup}`);
+  } finally {
+    n.close(dup);
   }
 }
 
@@ -45,22 +86,37 @@ interface StatusIds {
   vtgid: number;
   vtid: number;
   umask: number;
+  creds: TaskCreds;
 }
 
 /** Parses the lines of /proc/<tid>/status the sentry needs. */
 export function parseStatus(text: string): StatusIds | null {
   const field = (name: string): string[] | undefined => {
-    const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text);
-    return m ? m[1]!.trim().split(/\s+/) : undefined;
+    const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(text);
+    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : undefined;
   };
   const tgid = field('Tgid'), nsTgid = field('NStgid'), nsPid = field('NSpid'), umask = field('Umask');
-  if (!tgid || !nsTgid || !nsPid) return null;
+  const uids = field('Uid'), gids = field('Gid'), groups = field('Groups'), capEff = field('CapEff');
+  if (!tgid || !nsTgid || !nsPid || uids?.length !== 4 || gids?.length !== 4 || !groups || !capEff) return null;
+  // Uid and Gid list real, effective, saved and filesystem ids: files go by the last.
+  const fsuid = Number(uids[3]), fsgid = Number(gids[3]);
+  const groupList = groups.map(Number);
+  const fileCaps = BigInt(`0x${capEff[0]}`) & FILE_CAPABILITIES;
   return {
     tgid: Number(tgid[0]),
     vtgid: Number(nsTgid[nsTgid.length - 1]),
     vtid: Number(nsPid[nsPid.length - 1]),
     umask: umask ? parseInt(umask[0]!, 8) : 0o022,
+    creds: { fsuid, fsgid, groups: groupList, fileCaps, key: `${fsuid}:${fsgid}:${groupList.join(',')}:${fileCaps}` },
   };
+}
+
+function readStatus(hostTid: number): StatusIds | null {
+  try {
+    return parseStatus(readFileSync(`/proc/${hostTid}/status`, 'latin1'));
+  } catch {
+    return null;
+  }
 }
 
 export class TaskTable {
@@ -72,22 +128,27 @@ export class TaskTable {
   lookup(hostTid: number, stillValid: () => boolean): Task | Errno {
     const known = this.tasks.get(hostTid);
     if (known) return known;
-    let ids: StatusIds | null;
-    try {
-      ids = parseStatus(readFileSync(`/proc/${hostTid}/status`, 'latin1'));
-    } catch {
-      return ESRCH;
-    }
+    const ids = readStatus(hostTid);
     if (!ids || !stillValid()) return ESRCH;
     let group = this.groups.get(ids.tgid);
     if (!group) {
       group = new ThreadGroup(ids.tgid, ids.vtgid, ids.umask);
       this.groups.set(ids.tgid, group);
     }
-    const task = new Task(hostTid, ids.vtid, group);
+    const task = new Task(hostTid, ids.vtid, group, ids.creds);
     this.tasks.set(hostTid, task);
     this.watchExit(task);
     return task;
+  }
+
+  /** The task's credentials, re-read from /proc if a call may have changed them since.
+   * `stillValid` as for lookup. */
+  credsOf(task: Task, stillValid: () => boolean): TaskCreds | Errno {
+    if (task.creds) return task.creds;
+    const ids = readStatus(task.hostTid);
+    if (!ids || !stillValid()) return ESRCH;
+    task.creds = ids.creds;
+    return ids.creds;
   }
 
   /** Drops every task (the sandbox is over). */

@@ -21,7 +21,7 @@ import {
   RESOLVE_NO_MAGICLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
 } from '../abi/fcntl.js';
 import { SIZEOF_STATFS, STATFS_OFFSETS } from '../abi/stat.js';
-import type { Task } from '../task/tasks.js';
+import { viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { procAllowed, SYS_FILES } from './procfs.js';
@@ -32,9 +32,9 @@ const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 export type Target =
   /** A path to walk beneath the sandbox root. */
   | { kind: 'root'; path: string }
-  /** One of the task's own magic links (/proc/self/fd/N, /proc/self/exe), reached
-   * through the host's /proc, which follows it to the very file the task holds. */
-  | { kind: 'magic'; hostPath: string }
+  /** One of the task's own magic links (/proc/self/exe, /proc/self/fd/N: then fd is N),
+   * reached through the host's /proc, which follows it to the very file the task holds. */
+  | { kind: 'magic'; hostPath: string; fd?: number }
   /** A host /sys file served as a read-only copy. */
   | { kind: 'sys'; hostPath: string };
 
@@ -52,8 +52,8 @@ export class SandboxFs {
    * else the directory open as dirfd. Read from the host's /proc, where the kernel prints
    * paths as they are seen inside the sandbox's mount namespace. */
   base(task: Task, dirfd: number): string | Errno {
-    const link = dirfd === AT_FDCWD ? `/proc/${task.hostTid}/cwd` : `/proc/${task.hostTid}/fd/${dirfd}`;
-    const target = native().readlinkat(AT_FDCWD, link);
+    const readlink = (link: string): string | number => native().readlinkat(AT_FDCWD, link);
+    const target = dirfd === AT_FDCWD ? readlink(`/proc/${task.hostTid}/cwd`) : viaTaskFd(task, dirfd, readlink);
     if (typeof target === 'number') return dirfd === AT_FDCWD ? errnoOf(-target) : EBADF;
     if (!target.startsWith('/')) return ENOTDIR; // pipe:[…], socket:[…], anon_inode:…
     if (target.endsWith(' (deleted)')) return ENOENT;
@@ -106,7 +106,7 @@ export class SandboxFs {
       const own = `/proc/${task.hostTid}`;
       if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe` };
       if (what === 'root') return { kind: 'root', path: rest ?? '/' };
-      if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}` };
+      if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd) };
       const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
       if (typeof base !== 'string') return base;
       rewritten = rest ? joinPath(base, rest.slice(1)) : base;
@@ -126,14 +126,13 @@ export class SandboxFs {
     if (!('kind' in t)) return t;
     if (t.kind === 'sys') return this.snapshotHostFile(t.hostPath, flags);
     const n = native();
-    const magic = t.kind === 'magic';
-    const [dirfd, path, resolve] = magic ? [AT_FDCWD, t.hostPath, 0] : [this.rootfd, t.path, IN_ROOT | extraResolve];
+    const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
     if (mayBlock(flags)) {
-      const probe = n.openat2(dirfd, path, O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0, resolve);
+      const probe = openAs(O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0);
       if (probe >= 0 && isFifo(probe)) return openFifo(probe, flags, stillValid);
       if (probe >= 0) n.close(probe);
     }
-    const fd = n.openat2(dirfd, path, flags, mode, resolve);
+    const fd = openAs(flags, mode);
     if (fd < 0) return errnoOf(-fd);
     // A magic link may lead to a procfs file the task holds only as O_PATH: the allow-list
     // applies to what is opened, however it was reached.
@@ -151,12 +150,16 @@ export class SandboxFs {
     const flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0) | (directory ? O_DIRECTORY : 0);
     const t = this.target(task, abs, !nofollow);
     if (!('kind' in t)) return t;
-    const n = native();
-    const fd =
-      t.kind === 'root'
-        ? n.openat2(this.rootfd, t.path, flags, 0, IN_ROOT)
-        : n.openat2(AT_FDCWD, t.hostPath, flags, 0, 0);
+    const fd = this.openTarget(task, t, flags, 0, 0);
     return fd < 0 ? errnoOf(-fd) : fd;
+  }
+
+  /** openat2 of a target; a negative errno on failure. */
+  private openTarget(task: Task, t: Target, flags: number, mode: number, extraResolve: number): number {
+    const n = native();
+    if (t.kind === 'root') return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
+    if (t.kind === 'sys' || t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
+    return viaTaskFd(task, t.fd, (p) => n.openat2(AT_FDCWD, p, flags, mode, 0));
   }
 
   /** O_PATH fd of the directory that holds a name, and the name, for calls that create,

@@ -1,0 +1,48 @@
+// The process model: identity changes as Linux makes them, and pid 1 with or without init.
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { native, program, scratch, tsvisor } from '../helpers.js';
+
+it('changes identity as natively: seteuid and back, setuid for good, per thread', () => {
+  const identity = program('identity', ['-pthread']);
+  const outside = scratch();
+  try {
+    // The same path in both runs, so the output compares equal; inside, writes stay in the
+    // sandbox's private layer.
+    const dir = join(outside, 'run');
+    chmodSync(outside, 0o755); // uid 1000 must reach DIR
+    mkdirSync(dir);
+    const nat = native([identity, dir]);
+    expect(nat.status, nat.stderr).toBe(0);
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir);
+    const r = tsvisor(['do', '--', identity, dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(nat.stdout);
+    expect(r.status).toBe(0);
+    // The lines that make the comparison meaningful.
+    expect(r.stdout).toContain('user: read secret: EACCES');
+    expect(r.stdout).toContain('user: new file owner 1000:1000');
+    expect(r.stdout).toContain('back: read secret: ok');
+    expect(r.stdout).toContain('setuid(0): EPERM');
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+it('runs the program under an init by default, and as pid 1 with --no-init', () => {
+  const script = 'echo pid=$$; tr "\\0" " " < /proc/1/cmdline; echo';
+  const withInit = tsvisor(['do', '--', '/bin/sh', '-c', script]);
+  expect(withInit.status, withInit.stderr).toBe(0);
+  expect(withInit.stdout).toMatch(/^pid=2\n/);
+  const noInit = tsvisor(['do', '--no-init', '--', '/bin/sh', '-c', script]);
+  expect(noInit.status, noInit.stderr).toBe(0);
+  expect(noInit.stdout).toBe(`pid=1\n/bin/sh -c ${script} \n`);
+});
+
+it('ends with pid 1 exit status and takes the rest of the sandbox with it under --no-init', () => {
+  // A background child outlives the shell: pid 1's exit must end it, and the run.
+  const r = tsvisor(['do', '--no-init', '--', '/bin/sh', '-c', 'sleep 600 & exit 7'], { timeout: 20_000 });
+  expect(r.status).toBe(7);
+});

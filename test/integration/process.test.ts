@@ -1,8 +1,9 @@
-// The process model: identity changes as Linux makes them, and pid 1 with or without init.
+// The process model: identity changes as Linux makes them, pid 1 with or without init, and
+// job control on a pty.
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { native, program, scratch, tsvisor } from '../helpers.js';
+import { native, program, repo, scratch, tsvisor } from '../helpers.js';
 
 it('changes identity as natively: seteuid and back, setuid for good, per thread', () => {
   const identity = program('identity', ['-pthread']);
@@ -46,3 +47,13 @@ it('ends with pid 1 exit status and takes the rest of the sandbox with it under 
   const r = tsvisor(['do', '--no-init', '--', '/bin/sh', '-c', 'sleep 600 & exit 7'], { timeout: 20_000 });
   expect(r.status).toBe(7);
 });
+
+it('gives an interactive bash on a pty job control: Ctrl-Z, bg, jobs, kill', () => {
+  const script = join(repo, 'test', 'programs', 'jobctl.py');
+  const nat = native(['python3', script], { timeout: 60_000 });
+  expect(nat.status, nat.stderr).toBe(0);
+  const r = tsvisor(['do', '--', 'python3', script], { timeout: 60_000 });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe(nat.stdout);
+  expect(r.stdout).toContain('Stopped True');
+}, 90_000);

@@ -57,3 +57,18 @@ it('gives an interactive bash on a pty job control: Ctrl-Z, bg, jobs, kill', () 
   expect(r.stdout).toBe(nat.stdout);
   expect(r.stdout).toContain('Stopped True');
 }, 90_000);
+
+it('survives a storm of 2000 short processes and reaps double-forked orphans', () => {
+  // Waves of 50 concurrent children, as a parallel build makes them; then daemons that
+  // double-fork and exit: init must reap them, leaving no zombie behind.
+  const script = [
+    'for i in $(seq 40); do for j in $(seq 50); do /bin/true & done; wait; done',
+    'for i in $(seq 20); do (sleep 0.1 &); done',
+    'sleep 1',
+    'echo zombies $(grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l)',
+  ].join('; ');
+  const r = tsvisor(['do', '--', '/bin/bash', '-c', script], { timeout: 120_000 });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('zombies 0\n');
+  expect(r.status).toBe(0);
+}, 150_000);

@@ -218,34 +218,54 @@ void channel_close(void)
 }
 
 /*
- * Reads the `F` record: the seccomp program, struct sock_filter[] (8 bytes each). The
- * sentry queues it before spawning the launcher, so it is read without waiting: a missing
- * record is a sentry bug, reported at once instead of hanging.
+ * Reads a program record of TYPE into FILTER: struct sock_filter[] (8 bytes each). The
+ * sentry queues it before spawning the launcher, so it is read without waiting. Returns
+ * false if no record is queued (a missing `F` is then a sentry bug, reported at once
+ * instead of hanging).
  */
-void channel_read_filter(struct sock_fprog *prog)
+static bool read_program(char type, struct sock_filter *filter, struct sock_fprog *prog)
 {
-	static struct sock_filter filter[BPF_MAXINSNS];
-	static unsigned char record[1 + sizeof filter];
+	static unsigned char record[1 + BPF_MAXINSNS * sizeof(struct sock_filter)];
 	bool truncated;
 	ssize_t n = recv_record(record, sizeof record, MSG_DONTWAIT, &truncated);
 	size_t len;
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		fail_because("not queued before spawn", "read `F` record");
+		return false;
 	if (n < 0)
-		fail("read `F` record");
+		fail("read `%c` record", type);
 	if (n == 0)
-		fail_because("channel closed", "read `F` record");
+		fail_because("channel closed", "read `%c` record", type);
 	if (truncated)
-		fail_because("longer than BPF_MAXINSNS instructions", "read `F` record");
-	if (record[0] != 'F')
-		fail_because("unexpected record type", "read `F` record");
+		fail_because("longer than BPF_MAXINSNS instructions", "read `%c` record", type);
+	if (record[0] != type)
+		fail_because("unexpected record type", "read `%c` record", type);
 	len = (size_t)n - 1;
 	if (len == 0 || len % sizeof(struct sock_filter) != 0)
-		fail_because("not a whole number of instructions", "read `F` record");
+		fail_because("not a whole number of instructions", "read `%c` record", type);
 	memcpy(filter, record + 1, len);
 	prog->len = len / sizeof(struct sock_filter);
 	prog->filter = filter;
+	return true;
+}
+
+/* The `F` record: tsvisor's own seccomp program, always queued. */
+void channel_read_filter(struct sock_fprog *prog)
+{
+	static struct sock_filter filter[BPF_MAXINSNS];
+
+	if (!read_program('F', filter, prog))
+		fail_because("not queued before spawn", "read `F` record");
+}
+
+/* The `U` record, queued right after `F` when the user asked for a seccomp filter of
+ * their own (an OCI config's linux.seccomp): a program, or NULL when none was queued. */
+const struct sock_fprog *channel_read_user_filter(void)
+{
+	static struct sock_filter filter[BPF_MAXINSNS];
+	static struct sock_fprog prog;
+
+	return read_program('U', filter, &prog) ? &prog : NULL;
 }
 
 /*

@@ -252,6 +252,19 @@ int install_filter(const struct sock_fprog *prog)
 	return fd;
 }
 
+/*
+ * Installs the user's own filter (the `U` record) above ours: the kernel answers with the
+ * most restrictive action of all filters, so it can only take calls away, and as the
+ * newest filter its errno is the one a call sees when both refuse it, as under runc.
+ * Installed after ours because our policy lets seccomp(2) through, whereas the user's
+ * might not.
+ */
+void install_user_filter(const struct sock_fprog *prog)
+{
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0 /* flags */, prog) < 0)
+		fail("seccomp `SECCOMP_SET_MODE_FILTER` (linux.seccomp)");
+}
+
 /* A copy of the workload's listener FD, taken through its pidfd (init has CAP_SYS_PTRACE). */
 int fetch_listener(int workload_pidfd, int fd)
 {

@@ -66,6 +66,7 @@ struct options {
 	pid_t join_pid;             /* --join PID: into that sandbox's init's namespaces, or 0 */
 	bool no_init;               /* --no-init: the workload is pid 1 itself (OCI) */
 	uint64_t caps;              /* --caps MASK: capabilities the workload keeps, else none */
+	const struct sock_fprog *user_filter; /* the `U` record, installed after ours, or NULL */
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
 
@@ -87,6 +88,7 @@ const char *parse_options(int argc, char **argv, struct options *opts);
 bool channel_adopt(int fd);
 void channel_close(void);
 void channel_read_filter(struct sock_fprog *prog);
+const struct sock_fprog *channel_read_user_filter(void);
 void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd);
 void channel_send_error(const char *msg);
 void channel_wait_go(void);
@@ -144,6 +146,7 @@ void set_no_new_privs(void);
 int open_sandbox_root(int dirfd, const char *path);
 int open_sandbox_proc(int rootfd);
 int install_filter(const struct sock_fprog *prog);
+void install_user_filter(const struct sock_fprog *prog);
 int fetch_listener(int workload_pidfd, int fd);
 
 #endif

@@ -78,10 +78,12 @@ _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fp
 	set_no_new_privs();
 	/*
 	 * From here on every syscall goes through the filter, and a trapped one would wait for
-	 * a sentry that has no listener yet: only write (the relay, stderr), read (`G`) and
-	 * exit_group. The listener stays open (close-on-exec) for init to take a copy.
+	 * a sentry that has no listener yet: only seccomp (the user's filter), write (the
+	 * relay, stderr), read (`G`) and exit_group. The listener stays open (close-on-exec) for init to take a copy.
 	 */
 	listener = install_filter(prog);
+	if (opts->user_filter)
+		install_user_filter(opts->user_filter);
 	relay_send_listener(listener);
 	channel_wait_go();
 	/* execve is trapped and answered by the sentry. The relay and the channel are
@@ -338,6 +340,7 @@ int main(int argc, char **argv)
 	if (opts.console_socket) /* a host path: before the mount namespace changes */
 		opts.console_fd = console_connect(opts.console_socket);
 	channel_read_filter(&prog);
+	opts.user_filter = channel_read_user_filter();
 	if (opts.join_pid > 0) /* OCI exec: into a running sandbox (join.c) */
 		run_join(&opts, &prog);
 	if (opts.netns) /* first: the host's namespace is not ours to join from a new userns */

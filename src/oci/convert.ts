@@ -10,6 +10,7 @@ import type { Limits } from '../sandbox/limits.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
 import type { BindMount } from '../sandbox/sandbox.js';
 import { limitsOf } from './resources.js';
+import { compileOciSeccomp } from './seccomp-profile.js';
 import type { Mount, Spec } from './spec.js';
 
 /** What the sandbox needs from the spec, before stdio and logging are added. */
@@ -26,6 +27,8 @@ export interface Plan {
   identity: { uid: number; gid: number; groups: number[] };
   /** process.capabilities.permitted, as far as tsvisor grants them (src/sandbox/creds.ts). */
   capabilities: bigint;
+  /** linux.seccomp compiled, stacked above tsvisor's policy by the launcher. */
+  userFilter?: Buffer;
   /** process.args is the container's pid 1, as the spec says. */
   noInit: true;
   /** linux.resources as the sandbox's cgroup limits (src/oci/resources.ts). */
@@ -133,7 +136,15 @@ export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSock
     }
   }
 
-  if (spec.linux?.seccomp) ignored.push('linux.seccomp (tsvisor applies its own policy)');
+  let userFilter: Buffer | undefined;
+  if (spec.linux?.seccomp) {
+    try {
+      userFilter = compileOciSeccomp(spec.linux.seccomp);
+    } catch (err) {
+      throw new Unsupported(`\`${(err as Error).message.replace(/:/, '`:')}`);
+    }
+    if (spec.linux.seccomp.flags?.length) ignored.push(`linux.seccomp.flags ${spec.linux.seccomp.flags.join(', ')}`);
+  }
   // Absent, runc leaves the process with every capability it has; tsvisor with the most
   // it grants.
   const capabilities = p.capabilities ? capabilityMask(p.capabilities.permitted ?? []) : GRANTABLE_CAPABILITIES;
@@ -155,6 +166,7 @@ export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSock
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
     capabilities,
+    userFilter,
     noInit: true,
     limits,
     ignored,

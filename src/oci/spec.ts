@@ -1,6 +1,7 @@
 // The parts of an OCI runtime-spec config.json (1.0 to 1.2) that tsvisor reads. The schema
 // in schema/config.schema.json is the authority on shape; these types only name what has
 // been validated against it.
+import type { OciSeccomp } from './seccomp-profile.js';
 
 export interface IdMapping {
   containerID: number;
@@ -63,7 +64,7 @@ export interface Linux {
   gidMappings?: IdMapping[];
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
-  seccomp?: Record<string, unknown>;
+  seccomp?: OciSeccomp;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];

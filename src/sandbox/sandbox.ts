@@ -54,6 +54,9 @@ export interface SandboxOptions {
   /** The capabilities the tasks hold (bit N: capability N), cut to GRANTABLE_CAPABILITIES
    * (src/sandbox/creds.ts); DEFAULT_CAPABILITIES when absent. None in a user namespace. */
   capabilities?: bigint;
+  /** A seccomp program of the user's own (an OCI config's linux.seccomp, compiled by
+   * src/oci/seccomp-profile.ts), installed above tsvisor's: it can only take calls away. */
+  userFilter?: Buffer;
   /** Run ARGV itself as the sandbox's pid 1 (the OCI shape) instead of under an init that
    * reaps orphans and forwards signals (`tsvisor do`'s default, as `docker run --init`). */
   noInit?: boolean;
@@ -355,6 +358,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   const [channel, launcherEnd] = n.socketpair();
   // The filter is queued before the launcher starts, so it never waits for it.
   n.sendMsg(channel, Buffer.concat([Buffer.from('F'), compiledPolicy()]), []);
+  if (opts.userFilter) n.sendMsg(channel, Buffer.concat([Buffer.from('U'), opts.userFilter]), []);
   const args = opts.joinPid ? ['--join', String(opts.joinPid), '--cwd', opts.cwd] : ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
   if (cgroup) args.push(...cgroup.launcherArgs());
   for (const r of opts.rlimits ?? DEFAULT_RLIMITS) args.push('--rlimit', rlimitArg(r));

@@ -201,7 +201,7 @@ function emitLeaf(leaf: Leaf, out: SockFilter[]): void {
  * subtree); the far branch is a BPF_JA, whose offset is 32 bits:
  * `JGE pivot, 0, 1; JA right; left…; right…`.
  */
-function emitSearch<T>(items: readonly T[], lo: (t: T) => number, leaf: (t: T, out: SockFilter[]) => void, out: SockFilter[]): void {
+export function emitSearch<T>(items: readonly T[], lo: (t: T) => number, leaf: (t: T, out: SockFilter[]) => void, out: SockFilter[]): void {
   if (items.length === 1) {
     leaf(items[0]!, out);
     return;

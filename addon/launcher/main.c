@@ -18,11 +18,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "launcher.h"
+
+/* What the sandbox sees as pid 1's name and command line (as Docker's `docker-init`). */
+#define INIT_NAME "tsvisor-init"
 
 /* Signals init passes on to the workload. */
 static const int forwarded_signals[] = { SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
@@ -30,6 +35,11 @@ static const int forwarded_signals[] = { SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
 
 /* The launcher's child (init), for its SIGTERM handler; 0 until forked. */
 static volatile pid_t init_pid;
+
+/* Our command line's memory: init blanks it, so the sandbox's /proc/1/cmdline does not
+ * show the host paths on it (staging directory, cgroups). */
+static char *args_start;
+static size_t args_len;
 
 /* A wait status as a shell would report it: the exit code, or 128 + the signal. */
 int exit_code(int status)
@@ -226,6 +236,13 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 		run_workload(opts, prog, relay[1]);
 	}
 	close(relay[1]);
+	/* The workload has its own copy of the options by now. */
+	if (args_len > 0) {
+		memset(args_start, 0, args_len);
+		snprintf(args_start, args_len, "%s", INIT_NAME);
+	}
+	if (prctl(PR_SET_NAME, INIT_NAME, 0, 0, 0) < 0)
+		fail("prctl `PR_SET_NAME`");
 	serve_workload(workload, relay[0], &(struct root_ref){ AT_FDCWD, "/" });
 	close(relay[0]);
 	/* The workload has exec'd (or died): our copy closed, the sentry sees EOF. */
@@ -328,6 +345,10 @@ int main(int argc, char **argv)
 	const char *error;
 
 	die_with_parent(sentry);
+	if (argc > 0) {
+		args_start = argv[0];
+		args_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+	}
 	error = parse_options(argc, argv, &opts);
 	if (error) {
 		channel_adopt(opts.channel); /* best effort: report where we can */

@@ -36,7 +36,8 @@ it('runs the program under an init by default, and as pid 1 with --no-init', () 
   const script = 'echo pid=$$; tr "\\0" " " < /proc/1/cmdline; echo';
   const withInit = tsvisor(['do', '--', '/bin/sh', '-c', script]);
   expect(withInit.status, withInit.stderr).toBe(0);
-  expect(withInit.stdout).toMatch(/^pid=2\n/);
+  // Init shows no host path (its own command line names the staging dir and cgroups).
+  expect(withInit.stdout).toMatch(/^pid=2\ntsvisor-init *\n$/);
   const noInit = tsvisor(['do', '--no-init', '--', '/bin/sh', '-c', script]);
   expect(noInit.status, noInit.stderr).toBe(0);
   expect(noInit.stdout).toBe(`pid=1\n/bin/sh -c ${script} \n`);

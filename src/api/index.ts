@@ -61,6 +61,11 @@ export interface SandboxOptions {
   /** setrlimit(2)s in the workload: soft, or [soft, hard]; null is unlimited. Default
    * core: 0 (a core dump would run the host's core_pattern helper). */
   rlimits?: Partial<Record<RlimitName, number | null | [number | null, number | null]>>;
+  /** Who the workload runs as. Default: the sandbox's root (uid 0, with the few
+   * capabilities tsvisor grants a container's root). Any other uid holds none. */
+  user?: { uid: number; gid?: number; groups?: number[] };
+  /** Run argv itself as pid 1, with no init to reap orphans and forward signals. */
+  noInit?: boolean;
   /** Sentry warnings (unimplemented syscalls...). Default: dropped. */
   onWarning?: (message: string) => void;
 }
@@ -187,6 +192,27 @@ function toResult(s: ExitStatus): ExitResult {
   };
 }
 
+const MAX_ID = 0xfffffffe; // (uid_t)-1 means "unchanged" to the kernel
+
+/** The launcher's identity options for USER; throws SandboxConfigError if it is bad. */
+function userArgs(user: SandboxOptions['user']): string[] {
+  if (user === undefined) return [];
+  const id = (name: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_ID) {
+      throw new SandboxConfigError(`${name} \`${String(v)}\`: want an integer from 0 to ${MAX_ID}`);
+    }
+    return v;
+  };
+  if (typeof user !== 'object' || user === null) throw new SandboxConfigError('user: want { uid, gid?, groups? }');
+  const uid = id('user.uid', user.uid);
+  const gid = id('user.gid', user.gid ?? uid);
+  if (user.groups !== undefined && !Array.isArray(user.groups)) throw new SandboxConfigError('user.groups: want an array of gids');
+  const groups = (user.groups ?? []).map((g) => id('user.groups[]', g));
+  const args = ['--uid', String(uid), '--gid', String(gid)];
+  if (groups.length > 0) args.push('--groups', groups.join(','));
+  return args;
+}
+
 export class Sandbox {
   private readonly options: SandboxOptions;
   private readonly limits: Limits;
@@ -201,6 +227,7 @@ export class Sandbox {
     }
     if (options.cwd !== undefined && !isAbsolute(options.cwd)) throw new SandboxConfigError(`cwd \`${options.cwd}\`: must be absolute`);
     toMounts(options.mounts);
+    userArgs(options.user);
     this.limits = toLimits(options.limits ?? {});
     this.rlimits = toRlimits(options.rlimits);
   }
@@ -261,6 +288,9 @@ export class Sandbox {
         log: { warn: (msg) => o.onWarning?.(msg) },
         limits,
         rlimits: this.rlimits,
+        launcherArgs: userArgs(o.user),
+        identity: o.user && { uid: o.user.uid, gid: o.user.gid ?? o.user.uid, groups: o.user.groups ?? [] },
+        noInit: o.noInit,
       });
     } catch (err) {
       if (err instanceof SandboxError) throw err;

@@ -125,6 +125,18 @@ describe('run()', () => {
     expect(text(r.stdout).split('\n')).toContain('bin');
     expect(text(r.stdout)).not.toMatch(/^usr$/m);
   });
+
+  it('runs as another user, with sandboxes of different users at once, and as pid 1', async () => {
+    const script = 'id -u; id -g; echo $$; touch /etc/x 2>/dev/null || echo denied; touch /tmp/x && stat -c %u /tmp/x';
+    const [nobody, root] = await Promise.all([
+      new Sandbox({ user: { uid: 65534, gid: 65534 } }).run(['/bin/sh', '-c', script]),
+      new Sandbox({ noInit: true }).run(['/bin/sh', '-c', script]),
+    ]);
+    expect(text(nobody.stderr)).toBe('');
+    expect(text(nobody.stdout)).toBe('65534\n65534\n2\ndenied\n65534\n');
+    expect(text(root.stdout)).toBe('0\n0\n1\n0\n');
+    expect(() => new Sandbox({ user: { uid: -1 } })).toThrow(SandboxConfigError);
+  });
 });
 
 describe('spawn()', () => {

@@ -22,11 +22,12 @@
 #define EXIT_EXEC_NOT_FOUND 127  /* execvp failed with ENOENT */
 #define EXIT_SIGTERM 143         /* the launcher got SIGTERM: 128 + SIGTERM */
 
-/* One `--mount SRC:DST[:ro]`. */
+/* One `--mount SRC:DST[:ro]`, or one `--tmpfs DST[:OPTIONS]` (src NULL), in order. */
 struct bind_mount {
-	const char *src; /* host path */
-	const char *dst; /* path inside the sandbox */
+	const char *src;   /* host path; NULL for a tmpfs */
+	const char *dst;   /* path inside the sandbox */
 	bool ro;
+	const char *tmpfs; /* a tmpfs's options, comma-separated (maybe empty) */
 };
 
 /* One `--rlimit NAME=SOFT[:HARD]`. */

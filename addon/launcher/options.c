@@ -3,7 +3,8 @@
  *
  *   tsvisor-launcher --staging DIR [--rootfs DIR] [--mount SRC:DST[:ro]]... [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
- *                    [--rlimit NAME=SOFT[:HARD]]... [--caps MASK] [--no-init] -- PROG [ARGS...]
+ *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK]
+ *                    [--no-init] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
  *                    [--uid N] [--gid N] [--groups N,...] [--umask M] -- PROG [ARGS...]
  *
@@ -37,6 +38,7 @@
 #define OPT_JOIN 0x219
 #define OPT_NO_INIT 0x21a
 #define OPT_CAPS 0x21b
+#define OPT_TMPFS 0x21c
 
 static char error[512];
 
@@ -68,6 +70,22 @@ static bool parse_mount(const char *arg, struct bind_mount *m)
 	m->src = src;
 	m->dst = dst;
 	m->ro = mode && strcmp(mode, "ro") == 0;
+	return true;
+}
+
+/* Parses DST[:OPTIONS] (DST absolute) into *M as a tmpfs; the options are checked by
+ * the kernel when it is mounted. */
+static bool parse_tmpfs(const char *arg, struct bind_mount *m)
+{
+	const char *colon = strchr(arg, ':');
+	char *dst = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+
+	if (!dst || dst[0] != '/')
+		return false;
+	m->src = NULL;
+	m->dst = dst;
+	m->ro = false;
+	m->tmpfs = colon ? colon + 1 : "";
 	return true;
 }
 
@@ -124,6 +142,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "join", required_argument, NULL, OPT_JOIN },
 		{ "no-init", no_argument, NULL, OPT_NO_INIT },
 		{ "caps", required_argument, NULL, OPT_CAPS },
+		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -221,6 +240,11 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			opts->join_pid = pid;
 			break;
 		}
+		case OPT_TMPFS:
+			if (!parse_tmpfs(optarg, &opts->mounts[opts->n_mounts]))
+				return set_error("`--tmpfs %s`: want DST[:OPTIONS], DST absolute", optarg);
+			opts->n_mounts++;
+			break;
 		case OPT_NO_INIT:
 			opts->no_init = true;
 			break;

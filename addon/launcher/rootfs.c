@@ -645,7 +645,71 @@ fail:
 	return -1;
 }
 
-/* `--mount SRC:DST[:ro]`: SRC with its submounts, read-only (all of it) with `:ro`. */
+/* The mount flags tmpfs options may name, as mount(8) spells them. */
+static const struct {
+	const char *name;
+	unsigned int set, clear;
+} tmpfs_flags[] = {
+	{ "ro", MOUNT_ATTR_RDONLY, 0 },	      { "rw", 0, MOUNT_ATTR_RDONLY },
+	{ "nosuid", MOUNT_ATTR_NOSUID, 0 },   { "suid", 0, MOUNT_ATTR_NOSUID },
+	{ "nodev", MOUNT_ATTR_NODEV, 0 },     { "dev", 0, MOUNT_ATTR_NODEV },
+	{ "noexec", MOUNT_ATTR_NOEXEC, 0 },   { "exec", 0, MOUNT_ATTR_NOEXEC },
+	{ "noatime", MOUNT_ATTR_NOATIME, 0 }, { "relatime", MOUNT_ATTR_RELATIME, 0 },
+	{ "strictatime", MOUNT_ATTR_STRICTATIME, 0 },
+};
+
+/*
+ * `--tmpfs DST[:OPTIONS]`: a new tmpfs on TARGET (an fd of DST). OPTIONS are mount flags
+ * (tmpfs_flags) and tmpfs's own KEY[=VALUE] parameters (size, nr_inodes, mode, uid, gid),
+ * which the kernel checks and enforces (ENOSPC beyond size=). nosuid and nodev always:
+ * device nodes are only those in /dev.
+ */
+static void mount_tmpfs(int target, const char *dst, const char *options)
+{
+	unsigned int attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	char *copy = strdup(options), *rest = NULL;
+	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), mnt;
+
+	if (!copy)
+		fail("tmpfs on `%s`", dst);
+	if (fs < 0)
+		fail("fsopen tmpfs for `%s`", dst);
+	/* What mount(8) and /proc/mounts show as its source, as for `mount -t tmpfs tmpfs`. */
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0)
+		fail("tmpfs on `%s`: source", dst);
+	for (char *opt = strtok_r(copy, ",", &rest); opt; opt = strtok_r(NULL, ",", &rest)) {
+		char *value = strchr(opt, '=');
+		bool flag = false;
+
+		for (size_t i = 0; !value && i < sizeof tmpfs_flags / sizeof *tmpfs_flags; i++) {
+			if (strcmp(opt, tmpfs_flags[i].name) == 0) {
+				attrs = (attrs & ~tmpfs_flags[i].clear) | tmpfs_flags[i].set;
+				flag = true;
+			}
+		}
+		if (flag)
+			continue;
+		if (value)
+			*value++ = '\0';
+		if (fsconfig(fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0) < 0)
+			fail("tmpfs on `%s`: option `%s`", dst, opt);
+	}
+	/* suid and dev stay refused whatever the options say. */
+	attrs |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		fail("create tmpfs for `%s`", dst);
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	if (mnt < 0)
+		fail("mount tmpfs for `%s`", dst);
+	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail("attach tmpfs on `%s`", dst);
+	close(mnt);
+	close(fs);
+	free(copy);
+}
+
+/* `--mount SRC:DST[:ro]`: SRC with its submounts, read-only (all of it) with `:ro`; and
+ * `--tmpfs`, in the order given (a later mount may go inside an earlier one). */
 static void mount_binds(const char *root, const struct options *opts)
 {
 	int rootfd;
@@ -660,6 +724,14 @@ static void mount_binds(const char *root, const struct options *opts)
 		struct stat st;
 		int target;
 
+		if (!m->src) {
+			target = open_bind_target(rootfd, m->dst, true);
+			if (target < 0)
+				fail("tmpfs target `%s`", m->dst);
+			mount_tmpfs(target, m->dst, m->tmpfs);
+			close(target);
+			continue;
+		}
 		if (stat(m->src, &st) < 0)
 			fail("bind `%s`", m->src);
 		target = open_bind_target(rootfd, m->dst, S_ISDIR(st.st_mode));

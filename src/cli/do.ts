@@ -4,7 +4,7 @@
 import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import type { BindMount, startSandbox } from '../sandbox/sandbox.js';
+import type { BindMount, SandboxMount, TmpfsMount, startSandbox } from '../sandbox/sandbox.js';
 import { UsageError, fail, EXIT_SETUP } from './errors.js';
 import { addLimitOptions, parseLimitOptions, type LimitOptions } from './limits.js';
 import { limitMessage, usageRecord, type UsageRecord } from '../sandbox/usage.js';
@@ -12,6 +12,7 @@ import { limitMessage, usageRecord, type UsageRecord } from '../sandbox/usage.js
 export interface DoOptions {
   root?: string;
   mount: string[];
+  tmpfs: string[];
   network: 'none' | 'host';
   env: string[];
   cwd?: string;
@@ -33,6 +34,7 @@ export function doCommand(): Command {
     .usage('[flags] -- PROG [ARGS...]')
     .option('--root <dir>', 'use DIR as the root (beneath a private writable layer) instead of the host /')
     .option('--mount <src:dst[:ro]>', 'bind a host path into the sandbox (repeatable)', collect, [])
+    .option('--tmpfs <dst[:options]>', 'mount a new tmpfs, e.g. /scratch:size=64m,mode=1777 (repeatable)', collect, [])
     .addOption(new Option('--network <mode>', 'network: none (own loopback) or host').choices(['none', 'host']).default('none'))
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
     .option('--cwd <dir>', 'working directory inside the sandbox (default: the current directory, or / with --root)')
@@ -65,6 +67,15 @@ export function parseMount(spec: string): BindMount {
     throw new UsageError(`--mount \`${spec}\`: source \`${src}\` does not exist`);
   }
   return { source: src, destination, readonly: mode === 'ro' };
+}
+
+/** Parses DST[:OPTIONS] (mount(8)'s tmpfs options, comma-separated). */
+export function parseTmpfs(spec: string): TmpfsMount {
+  const colon = spec.indexOf(':');
+  const destination = colon < 0 ? spec : spec.slice(0, colon);
+  if (!destination.startsWith('/')) throw new UsageError(`--tmpfs \`${spec}\`: destination must be absolute`);
+  const options = colon < 0 ? [] : spec.slice(colon + 1).split(',').filter(Boolean);
+  return { type: 'tmpfs', destination, options };
 }
 
 function parseEnv(list: string[]): Record<string, string> {
@@ -101,11 +112,11 @@ function writeUsage(file: string | undefined, record: UsageRecord): void {
 }
 
 export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
-  let rootfs: string | undefined, mounts: BindMount[], env: Record<string, string>;
+  let rootfs: string | undefined, mounts: SandboxMount[], env: Record<string, string>;
   let limits: ReturnType<typeof parseLimitOptions>;
   try {
     rootfs = opts.root === undefined ? undefined : checkRoot(opts.root);
-    mounts = opts.mount.map(parseMount);
+    mounts = [...opts.mount.map(parseMount), ...opts.tmpfs.map(parseTmpfs)];
     env = parseEnv(opts.env);
     limits = parseLimitOptions(opts);
   } catch (err) {

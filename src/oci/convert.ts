@@ -2,13 +2,12 @@
 // what it provides by itself (/proc, /dev, /sys) is recognised, and what it cannot honour
 // is refused with the field's name, or (where Docker always sends it and refusing would
 // make every container fail) logged as ignored.
-import { chmodSync, mkdirSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
 import type { Limits } from '../sandbox/limits.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
-import type { BindMount } from '../sandbox/sandbox.js';
+import type { SandboxMount } from '../sandbox/sandbox.js';
 import { limitsOf } from './resources.js';
 import { compileOciSeccomp } from './seccomp-profile.js';
 import type { Mount, Spec } from './spec.js';
@@ -19,7 +18,7 @@ export interface Plan {
   env: Record<string, string>;
   cwd: string;
   rootfs: string;
-  mounts: BindMount[];
+  mounts: SandboxMount[];
   network: 'none' | 'host';
   hostname: string;
   launcherArgs: string[];
@@ -55,10 +54,19 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-/** tmpfs `mode=` option (octal), if any. */
-function tmpfsMode(m: Mount): number | undefined {
-  const opt = (m.options ?? []).find((o) => o.startsWith('mode='));
-  return opt ? parseInt(opt.slice(5), 8) : undefined;
+/** What a tmpfs mount's options may hold: tmpfs's own parameters and mount flags. */
+const TMPFS_PARAMETERS = new Set(['size', 'nr_blocks', 'nr_inodes', 'mode', 'uid', 'gid', 'huge', 'mpol']);
+const TMPFS_FLAGS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'noatime', 'relatime', 'strictatime']);
+
+/** The options of a tmpfs mount the launcher passes on; the rest (propagation, `tmpcopyup`,
+ * atime variants it does not know) go to IGNORED. */
+function tmpfsOptions(m: Mount, ignored: string[]): string[] {
+  const kept: string[] = [];
+  for (const o of m.options ?? []) {
+    if (TMPFS_FLAGS.has(o) || TMPFS_PARAMETERS.has(o.split('=')[0]!)) kept.push(o);
+    else ignored.push(`tmpfs option ${o} on ${m.destination}`);
+  }
+  return kept;
 }
 
 export function envRecord(list: string[] | undefined): Record<string, string> {
@@ -71,11 +79,10 @@ export function envRecord(list: string[] | undefined): Record<string, string> {
 }
 
 /**
- * Translates SPEC (from BUNDLE) for the container whose state directory is DIR; tmpfs
- * mounts become empty directories under DIR/tmpfs (the state dir lives on /run, a tmpfs).
- * CONSOLE_SOCKET: `create --console-socket`, where the terminal's master goes.
+ * Translates SPEC (from BUNDLE). CONSOLE_SOCKET: `create --console-socket`, where the
+ * terminal's master goes.
  */
-export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSocket?: string): Plan {
+export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string): Plan {
   const p = spec.process;
   if (!p) throw new Unsupported('`process`: is required to start a container');
   if (!p.args || p.args.length === 0) throw new Unsupported('`process.args`: is required to start a container');
@@ -114,8 +121,7 @@ export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSock
   // The launcher takes prlimit(1)'s names: RLIMIT_NOFILE is `nofile`.
   for (const r of p.rlimits ?? []) launcherArgs.push('--rlimit', `${r.type.slice('RLIMIT_'.length).toLowerCase()}=${r.soft}:${r.hard}`);
 
-  const mounts: BindMount[] = [];
-  let tmpfsCount = 0;
+  const mounts: SandboxMount[] = [];
   for (const m of spec.mounts ?? []) {
     const dest = m.destination;
     if (!dest.startsWith('/')) throw new Unsupported(`\`mounts\`: destination \`${dest}\` must be absolute`);
@@ -125,10 +131,7 @@ export function planSandbox(spec: Spec, bundle: string, dir: string, consoleSock
       const source = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
       mounts.push({ source, destination: dest, readonly: (m.options ?? []).includes('ro') });
     } else if (m.type === 'tmpfs') {
-      const src = join(dir, 'tmpfs', String(tmpfsCount++));
-      mkdirSync(src, { recursive: true });
-      chmodSync(src, tmpfsMode(m) ?? 0o1777);
-      mounts.push({ source: src, destination: dest, readonly: (m.options ?? []).includes('ro') });
+      mounts.push({ type: 'tmpfs', destination: dest, options: tmpfsOptions(m, ignored) });
     } else if (m.type && SKIPPED_TYPES.has(m.type)) {
       ignored.push(`mount of ${m.type} on ${dest}`);
     } else {

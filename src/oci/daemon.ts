@@ -87,7 +87,7 @@ async function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<
 async function main(): Promise<void> {
   let plan;
   try {
-    plan = planSandbox(spec, record.bundle, dir!, opts.consoleSocket);
+    plan = planSandbox(spec, record.bundle, opts.consoleSocket);
   } catch (err) {
     return abort((err as Error).message);
   }

@@ -27,6 +27,16 @@ export interface BindMount {
   readonly: boolean;
 }
 
+/** A new tmpfs; OPTIONS as mount(8) takes them for tmpfs (size=, mode=, ro, noexec...),
+ * enforced by the kernel (ENOSPC beyond size=). */
+export interface TmpfsMount {
+  type: 'tmpfs';
+  destination: string;
+  options: string[];
+}
+
+export type SandboxMount = BindMount | TmpfsMount;
+
 export interface SandboxOptions {
   /** Program and arguments; a name without a slash is looked up in PATH inside. */
   argv: string[];
@@ -36,7 +46,8 @@ export interface SandboxOptions {
   cwd: string;
   /** Lower layer of the root; the host's / when absent. */
   rootfs?: string;
-  mounts: BindMount[];
+  /** Mounted in order, after the root is assembled. */
+  mounts: SandboxMount[];
   network: NetworkMode;
   hostname: string;
   /** stdin, stdout, stderr of the workload, as child_process.spawn takes them. */
@@ -374,7 +385,10 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   if (caps) args.push('--caps', caps.toString(16));
   if (opts.noInit && !opts.joinPid) args.push('--no-init');
   args.push(...(opts.launcherArgs ?? []));
-  for (const m of opts.mounts) args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
+  for (const m of opts.mounts) {
+    if ('type' in m) args.push('--tmpfs', `${m.destination}:${m.options.join(',')}`);
+    else args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
+  }
   args.push('--', ...opts.argv);
   const stdio = [...(Array.isArray(opts.stdio) ? opts.stdio : [opts.stdio, opts.stdio, opts.stdio]), launcherEnd] as StdioOptions;
   // The workload inherits the caller's umask; the sentry's own is 0 because it creates

@@ -64,3 +64,28 @@ it('answers EFAULT for pointers the task cannot read or write', () => {
   const out = same(['badptrs']);
   expect(out).toBe('badptrs: open=EFAULT stat=EFAULT statpath=EFAULT readlink=EFAULT mkdir=EFAULT uname=EFAULT\n');
 });
+
+it('mounts a tmpfs with its size enforced (ENOSPC), its mode, and files that execute', () => {
+  const dir = scratch();
+  const script = [
+    `cd ${dir}`,
+    'stat -c "%a %F" .',
+    'dd if=/dev/zero of=big bs=64k count=32 2>&1 | grep -o "No space left on device"',
+    'rm big; cp /bin/true t && ./t && echo exec ok',
+    "df -k . | tail -1 | awk '{print $1, $2}'",
+  ].join('; ');
+  // The same natively, on a tmpfs mounted there with the same options.
+  const mounted = native(['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=1777', 'tmpfs', dir]);
+  expect(mounted.status, mounted.stderr).toBe(0);
+  let outside;
+  try {
+    outside = native(['sh', '-c', script]);
+  } finally {
+    native(['umount', dir]);
+  }
+  expect(outside.stdout).toContain('No space left on device');
+  const inside = tsvisor(['do', '--tmpfs', `${dir}:size=1m,mode=1777`, '--', 'sh', '-c', script]);
+  expect(inside.stderr).toBe('');
+  expect(inside.stdout).toBe(outside.stdout);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -41,6 +41,7 @@ struct rlimit_opt {
 struct options {
 	const char *staging;  /* --staging DIR, required */
 	const char *rootfs;   /* --rootfs DIR, NULL: the host's mounts */
+	bool no_overlay;      /* --no-overlay: DIR itself is the root, writes land in it */
 	const char *hostname; /* --hostname NAME */
 	const char *cwd;      /* --cwd DIR */
 	bool net_none;        /* --net none (default) or host */

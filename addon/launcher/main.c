@@ -204,7 +204,10 @@ static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 		open_sandbox_network(opts->userns);
 	build_rootfs(opts);
 	set_hostname(opts->hostname);
-	write_identity_files(opts->hostname);
+	/* Not in a root that is the user's own (OCI): runc leaves the image's files alone, and
+	 * Docker binds its own. */
+	if (!opts->no_overlay)
+		write_identity_files(opts->hostname);
 	if (opts->net_none)
 		bring_up_loopback();
 	if (opts->console_socket)
@@ -250,11 +253,31 @@ static _Noreturn void run_init(const struct options *opts, const struct sock_fpr
 	_exit(supervise(workload, &set));
 }
 
+static void exit_on_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+/*
+ * A pid namespace's init gets no signal it has no handler for (but SIGKILL and SIGSTOP),
+ * so until it execs, pid 1 ends on the signals init forwards, as runc's init does in a
+ * created container. execve resets the handlers: the program then decides for itself.
+ */
+static void end_on_forwarded_signals(void)
+{
+	struct sigaction end = { .sa_handler = exit_on_signal };
+
+	for (size_t i = 0; i < sizeof forwarded_signals / sizeof *forwarded_signals; i++)
+		if (forwarded_signals[i] != SIGWINCH && sigaction(forwarded_signals[i], &end, NULL) < 0)
+			fail("install signal handlers");
+}
+
 /* --no-init: pid 1 assembles the sandbox, then is the workload; RELAY goes to the launcher. */
 static _Noreturn void run_pid1_workload(const struct options *opts, const struct sock_fprog *prog,
 					int launcher_pidfd, int relay)
 {
 	assemble_sandbox(opts, launcher_pidfd);
+	end_on_forwarded_signals();
 	relay_adopt(relay);
 	if (opts->console_socket)
 		console_attach(opts);

@@ -1,7 +1,8 @@
 /*
  * The command line (README.md, first block):
  *
- *   tsvisor-launcher --staging DIR [--rootfs DIR] [--mount SRC:DST[:ro]]... [--net none|host]
+ *   tsvisor-launcher --staging DIR [--rootfs DIR [--no-overlay]] [--mount SRC:DST[:ro]]...
+ *                    [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
  *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK]
  *                    [--no-init] -- PROG [ARGS...]
@@ -39,6 +40,7 @@
 #define OPT_NO_INIT 0x21a
 #define OPT_CAPS 0x21b
 #define OPT_TMPFS 0x21c
+#define OPT_NO_OVERLAY 0x21d
 
 static char error[512];
 
@@ -143,6 +145,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "no-init", no_argument, NULL, OPT_NO_INIT },
 		{ "caps", required_argument, NULL, OPT_CAPS },
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+		{ "no-overlay", no_argument, NULL, OPT_NO_OVERLAY },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -245,6 +248,9 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 				return set_error("`--tmpfs %s`: want DST[:OPTIONS], DST absolute", optarg);
 			opts->n_mounts++;
 			break;
+		case OPT_NO_OVERLAY:
+			opts->no_overlay = true;
+			break;
 		case OPT_NO_INIT:
 			opts->no_init = true;
 			break;
@@ -263,6 +269,8 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 	if (opts->staging && (opts->staging[0] != '/' || strcmp(opts->staging, "/") == 0))
 		return set_error("`--staging %s`: want an absolute path other than `/`",
 				 opts->staging);
+	if (opts->no_overlay && !opts->rootfs)
+		return "`--no-overlay` needs `--rootfs DIR`";
 	if (optind >= argc)
 		return "no program after `--`";
 	opts->argv = argv + optind;

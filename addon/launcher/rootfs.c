@@ -448,8 +448,12 @@ static void mount_host_mounts(const char *staging, const char *root,
 	}
 }
 
-/* `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it). */
-static void mount_rootfs(const char *staging, const char *root, const char *dir)
+/*
+ * `--rootfs DIR`: one overlay of DIR (a read-only bind if overlayfs refuses it); with
+ * `--no-overlay`, DIR itself (and its submounts), so that writes land in it as runc's do:
+ * an OCI bundle's rootfs is the container's, kept across restarts and read by `docker cp`.
+ */
+static void mount_rootfs(const char *staging, const char *root, const char *dir, bool overlay)
 {
 	struct stat st;
 
@@ -458,6 +462,11 @@ static void mount_rootfs(const char *staging, const char *root, const char *dir)
 	if (!S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
 		fail("rootfs `%s`", dir);
+	}
+	if (!overlay) {
+		if (bind_tree(dir, AT_FDCWD, root, 0, true) < 0)
+			fail("bind rootfs `%s`", dir);
+		return;
 	}
 	if (mount_overlay(staging, dir, root, 0, 0) == 0)
 		return;
@@ -794,7 +803,7 @@ void build_rootfs(const struct options *opts)
 	mount_staging(staging);
 	join_path(root, staging, "/root");
 	if (opts->rootfs)
-		mount_rootfs(staging, root, opts->rootfs);
+		mount_rootfs(staging, root, opts->rootfs, !opts->no_overlay);
 	else
 		mount_host_mounts(staging, root, &host);
 	mount_proc(root);

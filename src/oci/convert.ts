@@ -30,6 +30,10 @@ export interface Plan {
   userFilter?: Buffer;
   /** process.args is the container's pid 1, as the spec says. */
   noInit: true;
+  /** The container's writes land in its rootfs, as runc's do. */
+  overlay: false;
+  /** No rlimits of tsvisor's own: process.rlimits (in launcherArgs) are all there is. */
+  rlimits: [];
   /** linux.resources as the sandbox's cgroup limits (src/oci/resources.ts). */
   limits: Limits;
   /** Things the spec asks for that tsvisor does not do, for the log. */
@@ -171,6 +175,8 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     capabilities,
     userFilter,
     noInit: true,
+    overlay: false,
+    rlimits: [],
     limits,
     ignored,
   };

@@ -46,6 +46,9 @@ export interface SandboxOptions {
   cwd: string;
   /** Lower layer of the root; the host's / when absent. */
   rootfs?: string;
+  /** false: ROOTFS itself is the root and writes land in it (an OCI bundle's rootfs, as
+   * runc does), instead of in a private layer that vanishes at exit. */
+  overlay?: boolean;
   /** Mounted in order, after the root is assembled. */
   mounts: SandboxMount[];
   network: NetworkMode;
@@ -380,6 +383,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
     args.push('--rlimit', `cpu=${s}:${s + 1}`);
   }
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
+  if (opts.rootfs && opts.overlay === false) args.push('--no-overlay');
   if (usesUserNamespace(opts) && !opts.joinPid) args.push('--userns');
   const caps = usesUserNamespace(opts) ? 0n : (opts.capabilities ?? DEFAULT_CAPABILITIES) & GRANTABLE_CAPABILITIES;
   if (caps) args.push('--caps', caps.toString(16));

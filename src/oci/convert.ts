@@ -2,6 +2,7 @@
 // what it provides by itself (/proc, /dev, /sys) is recognised, and what it cannot honour
 // is refused with the field's name, or (where Docker always sends it and refusing would
 // make every container fail) logged as ignored.
+import { statSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
@@ -73,6 +74,25 @@ function tmpfsOptions(m: Mount, ignored: string[]): string[] {
   return kept;
 }
 
+/**
+ * Refuses a namespace path that is in fact this host's own: Docker names another
+ * container's namespaces through /proc/<its pid>/ns, and the pid a tsvisor container
+ * reports is its sentry daemon's, which lives in the host's namespaces. Joining there
+ * would put the container on the host's network, not the other container's.
+ */
+function refuseHostNamespace(path: string): void {
+  let joined, own;
+  try {
+    joined = statSync(path);
+    own = statSync('/proc/self/ns/net');
+  } catch {
+    return; // The launcher reports a path it cannot open.
+  }
+  if (joined.ino === own.ino && joined.dev === own.dev) {
+    throw new Unsupported(`\`linux.namespaces\`: \`${path}\` is the host's network namespace (another tsvisor container's? sharing one is not supported yet)`);
+  }
+}
+
 export function envRecord(list: string[] | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const kv of list ?? []) {
@@ -106,7 +126,10 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'network') {
       network = 'none';
-      if (ns.path) launcherArgs.push('--netns', ns.path);
+      if (ns.path) {
+        refuseHostNamespace(ns.path);
+        launcherArgs.push('--netns', ns.path);
+      }
     } else if (ns.path) {
       throw new Unsupported(`\`linux.namespaces\`: joining an existing \`${ns.type}\` namespace is not supported`);
     } else if (ns.type === 'user') {

@@ -18,6 +18,7 @@ import { LimitWatch } from './watch.js';
 import { exitReason, signalOf, type EndedBy, type ExitReason, type SandboxUsage } from './usage.js';
 import type { Cgroup } from './cgroup.js';
 import { TaskTable, type Task } from '../sentry/task/tasks.js';
+import type { SandboxMemory } from '../sentry/vfs/procfiles.js';
 import { isErrno, type Errno } from '../sentry/abi/errno.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
 
@@ -274,11 +275,24 @@ export class RunningSandbox {
         return undefined;
       };
     }
-    this.kernel = new Kernel(listener, new SandboxFs(rootfd), tasks, uts, o.network, actFor);
+    const memory = this.memoryView();
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd, memory), tasks, uts, o.network, { actFor, memory });
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
     if (this.wearsIdentity) enterSandbox();
     this.sentry.start();
+  }
+
+  /** The sandbox's memory as its tasks should see it: the limit its cgroup enforces (when
+   * there is one) and what the cgroup uses. */
+  private memoryView(): () => SandboxMemory | null {
+    const limitBytes = this.opts.limits?.memoryBytes;
+    const cgroup = this.cgroup;
+    if (!limitBytes || !cgroup) return () => null;
+    return () => {
+      const usage = cgroup.usage();
+      return { limitBytes, usedBytes: usage.memoryBytes ?? 0, tasks: usage.tasks };
+    };
   }
 
   private async finish(code: number | null, signal: NodeJS.Signals | null): Promise<ExitStatus> {

@@ -3,6 +3,7 @@
 import type { Errno } from './abi/errno.js';
 import type { Utsname } from './abi/utsname.js';
 import type { Task, TaskTable } from './task/tasks.js';
+import type { SandboxMemory } from './vfs/procfiles.js';
 import type { SandboxFs } from './vfs/sandboxfs.js';
 
 export type NetworkMode = 'none' | 'host';
@@ -25,9 +26,17 @@ export class Kernel {
     /** What uname(2) reports; nodename is the sandbox's hostname. */
     readonly uts: Utsname,
     readonly network: NetworkMode,
-    /** Makes the sentry's thread act with TASK's credentials before its call is handled
-     * (src/sandbox/creds.ts); an Errno if they cannot be known (the task died). Absent:
-     * the thread acts as it is. */
-    readonly actFor?: (task: Task, stillValid: () => boolean) => Errno | undefined,
+    readonly hooks: KernelHooks = {},
   ) {}
+}
+
+/** What the sandbox around the sentry provides it. */
+export interface KernelHooks {
+  /** Makes the sentry's thread act with TASK's credentials before its call is handled
+   * (src/sandbox/creds.ts); an Errno if they cannot be known (the task died). Absent:
+   * the thread acts as it is. */
+  actFor?: (task: Task, stillValid: () => boolean) => Errno | undefined;
+  /** The sandbox's memory limit and use, when it has a limit: what sysinfo(2) and
+   * /proc/meminfo report as the machine's memory. */
+  memory?: () => SandboxMemory | null;
 }

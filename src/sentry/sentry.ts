@@ -75,7 +75,7 @@ export class Sentry {
       this.reply(notif, task);
       return;
     }
-    const unknown = this.kernel.actFor?.(task, stillValid);
+    const unknown = this.kernel.hooks.actFor?.(task, stillValid);
     if (unknown) {
       this.reply(notif, unknown);
       return;

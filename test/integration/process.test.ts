@@ -73,3 +73,18 @@ it('survives a storm of 2000 short processes and reaps double-forked orphans', (
   expect(r.stdout).toBe('zombies 0\n');
   expect(r.status).toBe(0);
 }, 150_000);
+
+it('opens the task\'s own terminal as /dev/tty, and ENXIO without one, as natively', () => {
+  const script = "script -qc 'echo via-tty > /dev/tty; tty | sed s/[0-9]*$//' /dev/null; setsid sh -c 'echo x > /dev/tty' < /dev/null 2>&1 | sed 's/^[^:]*: [0-9]*: //'";
+  const nat = native(['sh', '-c', script]);
+  const r = tsvisor(['do', '--', 'sh', '-c', script]);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe(nat.stdout);
+  expect(r.stdout).toContain('via-tty');
+});
+
+it('shows the memory limit as the machine\'s memory: /proc/meminfo, sysinfo, free', () => {
+  const r = tsvisor(['do', '--memory', '256m', '--', 'sh', '-c', 'head -1 /proc/meminfo; free -m | sed -n 2p | awk \'{print $2}\'; python3 -c "import os; print(os.sysconf(\'SC_PHYS_PAGES\') * os.sysconf(\'SC_PAGE_SIZE\') >> 20)"']);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/^MemTotal: +262144 kB\n256\n256\n$/);
+});

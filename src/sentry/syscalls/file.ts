@@ -150,9 +150,7 @@ function openInRoot(c: Call, dirfd: number, path: string, flags: number, mode: n
   const fd = withFd(openPathAt(c, dirfd, '', false, true), (root) => {
     const f = native().openat2(root, path, flags | O_CLOEXEC, mode, resolve | RESOLVE_NO_MAGICLINKS);
     if (f < 0) return errnoOf(-f);
-    const denied = fs.checkProc(f, flags);
-    if (denied) native().close(f);
-    return denied ?? f;
+    return fs.admit(c.task, f, flags);
   });
   return isErrno(fd) ? fd : new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
 }

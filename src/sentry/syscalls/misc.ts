@@ -1,5 +1,7 @@
 // System identity, terminals and the calls the kernel still decides for now.
+import { loadavg, uptime } from 'node:os';
 import { EPERM } from '../abi/errno.js';
+import { encodeSysinfo } from '../abi/sysinfo.js';
 import { encodeUtsname } from '../abi/utsname.js';
 import type { Call } from '../call.js';
 import { CONTINUE, type SyscallResult } from '../result.js';
@@ -40,4 +42,23 @@ const kernelEnforced = (_c: Call): SyscallResult => CONTINUE;
 
 export const setrlimit = kernelEnforced;
 export const prlimit64 = kernelEnforced;
-export const sysinfo = kernelEnforced;
+/** sysinfo(2): the machine's memory is the sandbox's limit when it has one, as in
+ * /proc/meminfo (vfs/procfiles.ts); otherwise the kernel answers. */
+export function sysinfo(c: Call): SyscallResult {
+  const mem = c.kernel.hooks.memory?.();
+  if (!mem) return CONTINUE;
+  const total = BigInt(mem.limitBytes), used = BigInt(mem.usedBytes);
+  const [l1, l5, l15] = loadavg() as [number, number, number];
+  const info = encodeSysinfo({
+    uptimeSeconds: uptime(),
+    loads: [l1, l5, l15],
+    totalram: total,
+    freeram: total > used ? total - used : 0n,
+    sharedram: 0n,
+    bufferram: 0n,
+    totalswap: 0n,
+    freeswap: 0n,
+    procs: mem.tasks ?? 0,
+  });
+  return c.copyOut(c.args.ptr(0), info) ?? 0;
+}

@@ -40,7 +40,9 @@ export function procAllowed(rel: string): boolean {
   if (rest.length === 0) return true;
   if (rest.length === 1) return PER_TASK_FILES.has(rest[0]!) || PER_TASK_DIRS.has(rest[0]!);
   // /proc/<pid>/fdinfo/<n> is plain text about the task's own fds.
-  return rest.length === 2 && rest[0] === 'fdinfo' && /^\d+$/.test(rest[1]!);
+  if (rest.length === 2 && rest[0] === 'fdinfo') return /^\d+$/.test(rest[1]!);
+  // /proc/<pid>/net/... describes the task's own network namespace (netstat, ss, ip).
+  return rest[0] === 'net' && rest.length <= 3;
 }
 
 /** Host /sys files a sandbox may read: what runtimes probe to size thread pools. */

@@ -14,17 +14,19 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
 import {
-  EACCES, EBADF, ENAMETOOLONG, ENOENT, ENOTDIR, EROFS, errnoOf, hostError, type Errno,
+  EACCES, EBADF, ENAMETOOLONG, ENOENT, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
-  O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT,
+  O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
   RESOLVE_NO_MAGICLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
 } from '../abi/fcntl.js';
 import { SIZEOF_STATFS, STATFS_OFFSETS } from '../abi/stat.js';
 import { viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
+import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { procAllowed, SYS_FILES } from './procfs.js';
+import { hideHostPaths, procRewrite, sandboxMeminfo, type SandboxMemory } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
@@ -46,6 +48,8 @@ export class SandboxFs {
   constructor(
     /** O_PATH fd of the sandbox root (owned by the sentry for the sandbox's lifetime). */
     readonly rootfd: number,
+    /** The sandbox's memory, for /proc/meminfo (procfiles.ts); absent: the host's. */
+    private readonly memory: () => SandboxMemory | null = () => null,
   ) {}
 
   /** The absolute sandbox path a relative name starts from: the task's cwd for AT_FDCWD,
@@ -133,15 +137,54 @@ export class SandboxFs {
       if (probe >= 0) n.close(probe);
     }
     const fd = openAs(flags, mode);
+    // The sentry has no controlling terminal of its own, so /dev/tty fails for it.
+    if (fd === -ENXIO.code && this.isDevTtyPath(openAs(O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0))) {
+      return this.controllingTerminal(task, flags);
+    }
     if (fd < 0) return errnoOf(-fd);
     // A magic link may lead to a procfs file the task holds only as O_PATH: the allow-list
     // applies to what is opened, however it was reached.
-    const denied = this.checkProc(fd, flags);
-    if (denied) {
+    return this.admit(task, fd, flags);
+  }
+
+  /** FD, just opened with FLAGS for TASK, as the task may have it: refused (and closed) if
+   * it is a procfs file off the allow-list, or replaced by a copy the sentry rewrote, or by
+   * the task's own terminal for /dev/tty (ctty.ts). */
+  admit(task: Task, fd: number, flags: number): number | Errno {
+    const n = native();
+    if (n.fstatfs(fd, this.statfsBuf) < 0) return fd;
+    const type = this.statfsBuf.readUInt32LE(STATFS_OFFSETS.f_type);
+    if (type === TMPFS_MAGIC && (flags & O_PATH) === 0 && isDevTty(fd)) {
       n.close(fd);
-      return denied;
+      return this.controllingTerminal(task, flags);
     }
-    return fd;
+    if (type !== PROC_SUPER_MAGIC) return fd;
+    const proc = this.checkProc(fd, flags);
+    if (isErrno(proc)) {
+      native().close(fd);
+      return proc;
+    }
+    return (flags & O_PATH) !== 0 ? fd : this.rewriteProcFile(fd, proc);
+  }
+
+  /** FD (a procfs file opened for reading, REL its path in /proc) itself, or a sealed copy
+   * of it as the sandbox should see it (procfiles.ts); FD is then closed. */
+  private rewriteProcFile(fd: number, rel: string): number | Errno {
+    const kind = procRewrite(rel);
+    if (!kind) return fd;
+    const mem = kind === 'meminfo' ? this.memory() : null;
+    if (kind === 'meminfo' && !mem) return fd;
+    let text: string;
+    try {
+      text = readFileSync(fd, 'latin1');
+    } catch (err) {
+      return fromNodeError(err as NodeJS.ErrnoException);
+    } finally {
+      native().close(fd);
+    }
+    const data = kind === 'mounts' ? hideHostPaths(text) : sandboxMeminfo(text, mem!);
+    const copy = native().memfdSnapshot(`/proc/${rel}`, Buffer.from(data, 'latin1'));
+    return copy < 0 ? errnoOf(-copy) : copy;
   }
 
   /** O_PATH fd for a name (stat, access, chdir, utimes...). Magic links are opened
@@ -173,17 +216,27 @@ export class SandboxFs {
     return { dirFd: fd, name: name === '' ? '.' : name, trailingSlash };
   }
 
-  /** A procfs file is handed out only if the allow-list names it, and only for reading. */
-  checkProc(fd: number, flags: number): Errno | null {
-    const n = native();
-    if (n.fstatfs(fd, this.statfsBuf) < 0) return null;
-    if (this.statfsBuf.readUInt32LE(STATFS_OFFSETS.f_type) !== PROC_SUPER_MAGIC) return null;
-    const where = n.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
-    if (typeof where === 'number') return hostError(where);
+  private controllingTerminal(task: Task, flags: number): number | Errno {
+    return openControllingTerminal(task, flags, (path) => this.openTarget(task, { kind: 'root', path }, flags, 0, 0));
+  }
+
+  /** Whether PATHFD (an O_PATH fd, closed here, or a negative errno) is /dev/tty. */
+  private isDevTtyPath(pathFd: number): boolean {
+    if (pathFd < 0) return false;
+    const yes = isDevTty(pathFd);
+    native().close(pathFd);
+    return yes;
+  }
+
+  /** A procfs file (FD is one) is handed out only if the allow-list names it, and only for
+   * reading. Returns its path in /proc. */
+  private checkProc(fd: number, flags: number): Errno | string {
+    const where = native().readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
+    if (typeof where === 'number') return hostError(where) ?? ENOENT;
     const rel = where.replace(/^\/proc\/?/, '');
     if (!where.startsWith('/proc') || !procAllowed(rel)) return ENOENT;
     if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) return EACCES;
-    return null;
+    return rel;
   }
 
   /** A read-only sealed copy of a host file (the few /sys files programs probe). */
@@ -208,6 +261,10 @@ export function rewriteSelf(norm: string, task: Task, followFinal: boolean): str
     (followFinal && norm === prefix) || norm.startsWith(`${prefix}/`) ? to + norm.slice(prefix.length) : null;
   return (
     swap('/proc/self', `/proc/${task.vpid}`) ??
+    // Links into self/ that the sentry's walk would follow as its own self (absent from
+    // the sandbox's pid namespace).
+    swap('/proc/mounts', `/proc/${task.vpid}/mounts`) ??
+    swap('/proc/net', `/proc/${task.vpid}/net`) ??
     swap('/proc/thread-self', `/proc/${task.vpid}/task/${task.vtid}`) ??
     swap('/dev/fd', `/proc/${task.vpid}/fd`) ??
     swap('/dev/stdin', `/proc/${task.vpid}/fd/0`) ??

@@ -1,0 +1,50 @@
+// /proc files the sentry rewrites before the app reads them, served as sealed memfd copies:
+// - mounts and mountinfo, whose overlay options name the host directories behind the
+//   sandbox's private layer (lowerdir=, upperdir=, workdir=);
+// - meminfo, which shows the sandbox's memory limit as the machine's memory when one is
+//   set, as gVisor and LXCFS do, so that runtimes sizing their heaps from it (the JVM,
+//   Node, Go's GC tuning, databases) size them for the sandbox.
+/** What the sandbox's memory looks like: its limit and what its cgroup uses now. */
+export interface SandboxMemory {
+  limitBytes: number;
+  usedBytes: number;
+  /** Its tasks now, if known. */
+  tasks: number | null;
+}
+
+/** Which rewrite applies to a procfs path (relative to the proc root), if any. */
+export function procRewrite(rel: string): 'mounts' | 'meminfo' | null {
+  if (rel === 'meminfo') return 'meminfo';
+  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/(mounts|mountinfo)$/.test(rel)) return 'mounts';
+  return null;
+}
+
+// An overlay option naming host paths; values escape ',' and '\' with a backslash.
+const HOST_PATH_OPTION = /,(?:lowerdir|upperdir|workdir)=(?:\\.|[^,\s\\])*/g;
+
+/** mounts or mountinfo without the overlay options that name host directories. */
+export function hideHostPaths(text: string): string {
+  return text.replace(HOST_PATH_OPTION, '');
+}
+
+const KB = 1024;
+
+/** The host's meminfo with the memory lines as the sandbox sees them: MemTotal is the
+ * limit, MemFree and MemAvailable what is left of it; swap is off (the cgroup allows
+ * none). Lines the sandbox has no measure of keep the host's values. */
+export function sandboxMeminfo(host: string, mem: SandboxMemory): string {
+  const total = Math.floor(mem.limitBytes / KB);
+  const free = Math.max(0, total - Math.floor(mem.usedBytes / KB));
+  const values: Record<string, number> = {
+    MemTotal: total, MemFree: free, MemAvailable: free, Buffers: 0, Cached: 0,
+    SwapCached: 0, SwapTotal: 0, SwapFree: 0,
+  };
+  // Values are right-aligned as the kernel prints them: "%-15s %8lu kB" in effect.
+  return host.replace(/^(\w+):(\s+)(\d+) kB$/gm, (line, key: string, space: string, old: string) => {
+    const v = values[key];
+    if (v === undefined) return line;
+    const width = space.length + old.length;
+    return `${key}:${String(v).padStart(width)} kB`;
+  });
+}
+

@@ -10,6 +10,10 @@
  *             then closes the socket and its copy of the master;
  *   workload  before its credentials change: setsid, opens the slave, makes it the
  *             controlling terminal (TIOCSCTTY) and its stdin, stdout and stderr.
+ *
+ * With --join (exec in a running sandbox, join.c) there is no init of ours: the joined
+ * workload, once beneath the container's root, takes both parts itself, so the pty comes
+ * from the container's devpts instance as the main process's did.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,7 +29,7 @@
 
 #include "launcher.h"
 
-/* The slave's path inside the sandbox, set by console_setup (in init, before the fork). */
+/* The slave's path inside the sandbox, set by console_setup (before console_attach). */
 static char slave_path[64];
 
 bool set_console_size_option(struct options *opts, const char *arg)

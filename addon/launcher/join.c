@@ -4,9 +4,11 @@
  *   launcher (host pid ns)  open PID's namespaces and root, join them, fork the workload,
  *      │                    send `R` for it until it execs, then forward SIGTERM as
  *      │                    SIGKILL, wait for it and exit with its code
- *      └─ workload          in PID's pid namespace: chroot to PID's root, chdir(--cwd),
- *                           rlimits, identity, caps dropped, no_new_privs, seccomp filter,
- *                           listener's number to the launcher, wait for `G`, execvp(PROG)
+ *      └─ workload          in PID's pid namespace: chroot to PID's root, with
+ *                           --console-socket a pty of the container's devpts as its
+ *                           terminal (console.c), chdir(--cwd), rlimits, identity, caps
+ *                           dropped, no_new_privs, seccomp filter, listener's number to
+ *                           the launcher, wait for `G`, execvp(PROG)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +56,12 @@ static _Noreturn void run_joined_workload(const struct options *opts,
 	if (chroot(".") < 0)
 		fail("chroot to the container's root");
 	close(rootfd);
+	/* Now beneath the container's root, /dev/pts is its devpts instance: the pty is
+	 * made there, as runc does for exec, while we are still unfiltered. */
+	if (opts->console_socket) {
+		console_setup(opts);
+		console_attach(opts);
+	}
 	if (chdir(opts->cwd) < 0)
 		fail("chdir `%s`", opts->cwd);
 	confine_and_exec(opts, prog);
@@ -110,6 +118,9 @@ _Noreturn void run_join(const struct options *opts, const struct sock_fprog *pro
 	}
 	workload_pid = pid;
 	close(relay[1]);
+	/* The workload's copy is the one that sends the master. */
+	if (opts->console_fd >= 0)
+		close(opts->console_fd);
 	pidfd = pidfd_open(pid, 0 /* flags */);
 	if (pidfd < 0)
 		fail("pidfd_open workload");

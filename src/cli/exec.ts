@@ -1,5 +1,6 @@
-// `tsvisor exec [--process F] [--detach] [--pid-file P] [--cwd D] [--env K=V]... ID [ARGS...]`:
-// run one more process in a running container (src/oci/exec.ts).
+// `tsvisor exec [--process F] [--detach] [--pid-file P] [--cwd D] [--env K=V]... [--tty]
+// [--console-socket S] ID [ARGS...]`: run one more process in a running container
+// (src/oci/exec.ts).
 import { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { runOci } from './oci.js';
@@ -22,16 +23,15 @@ export function execCommand(): Command {
     .option('--pid-file <file>', 'with --detach: write the pid of the process that exits with its status')
     .option('--cwd <dir>', 'working directory inside the container')
     .option('-e, --env <k=v>', 'set an environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)', false)
-    .option('--console-socket <path>', 'unix socket for the pty master (not supported yet)')
+    .option('-t, --tty', 'allocate a pseudo-TTY (without --process; detached, needs --console-socket)', false)
+    .option('--console-socket <path>', 'with --detach and a terminal: unix socket to receive the pty master')
     .argument('<id>', 'container id')
     .argument('[args...]', 'program and arguments')
     .action(async (id: string, args: string[], flags: ExecFlags, cmd: Command) => {
       await runOci(cmd, `exec in container \`${id}\``, async (g) => {
-        if (flags.tty || flags.consoleSocket) throw new UsageError('--tty and --console-socket are not supported by exec yet');
         if (!flags.process && args.length === 0) throw new UsageError('give ARGS or --process FILE');
         const { exec } = await import('../oci/exec.js');
-        process.exitCode = await exec(g, id, { process: flags.process, args, cwd: flags.cwd, env: flags.env, detach: flags.detach, pidFile: flags.pidFile });
+        process.exitCode = await exec(g, id, { process: flags.process, args, cwd: flags.cwd, env: flags.env, detach: flags.detach, pidFile: flags.pidFile, tty: flags.tty, consoleSocket: flags.consoleSocket });
       });
     });
 }

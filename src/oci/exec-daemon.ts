@@ -1,5 +1,6 @@
 // The detached sentry of one `exec --detach` (src/oci/exec.ts): `node exec-daemon.js PLAN`
-// with exec's stdio and a readiness pipe on fd 3. It runs the process, says "ok" on fd 3
+// with exec's stdio (none with a terminal: the launcher sends the pty's master to the
+// plan's console socket) and a readiness pipe on fd 3. It runs the process, says "ok" on fd 3
 // once the process waits for the sentry (or "error: ..."), and exits with the process's
 // exit status: its pid is the one in --pid-file, which containerd's shim reaps.
 import { runExec, type ExecPlan } from './exec.js';

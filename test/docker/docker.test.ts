@@ -227,6 +227,21 @@ describe('docker on tsvisor', () => {
     expect(docker(['rm', '-f', withTty]).status).toBe(0);
   });
 
+  it('keeps a container\'s writes in its rootfs: a restart and docker cp see them', (ctx) => {
+    if (skipReason) return ctx.skip();
+    const script = 'cat /kept 2>/dev/null; echo run >> /kept';
+    const id = docker(['create', '--runtime=tsvisor', IMAGE, 'sh', '-c', script]).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    try {
+      expect(docker(['start', '-a', id]).stdout).toBe('');
+      expect(docker(['start', '-a', id]).stdout).toBe('run\n');
+      expect(docker(['cp', `${id}:/kept`, '-']).status).toBe(0);
+      expect(docker(['diff', id]).stdout).toContain('A /kept');
+    } finally {
+      docker(['rm', '-f', id]);
+    }
+  });
+
   it('stops with SIGKILL after the timeout, and rm -f leaves no process behind', async (ctx) => {
     if (skipReason) return ctx.skip();
     const stubborn = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done']).stdout.trim();

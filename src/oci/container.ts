@@ -2,7 +2,7 @@
 // (state.ts), the lock (lock.ts) and the daemon (daemon.ts). Each function takes the
 // state root and typed options and throws an Error whose message is the whole story.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ import { Cgroup, CgroupError } from '../sandbox/cgroup.js';
 import { request } from './control.js';
 import { cgroupUpdateOf } from './resources.js';
 import type { DaemonOptions } from './daemon.js';
-import { runHooks } from './hooks.js';
+import { runHooksWarning } from './hooks.js';
 import { lock, LockGone } from './lock.js';
 import type { LogOptions } from './log.js';
 import { isAlive, procRef, tree } from './proc.js';
@@ -142,11 +142,26 @@ export function state(g: Globals, id: string): Container {
   return loadContainer(g.root, id);
 }
 
-/** Host pids of every process of the container: its init and all descendants. */
+function pidNamespace(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Host pids of every process of the container: those in its cgroup (exec'd ones too) that
+ * are in its pid namespace, which leaves out the launchers that joined the cgroup from the
+ * host's; without a cgroup, its init and all descendants.
+ */
 export function pids(c: Container): number[] {
   const init = c.runtime?.init;
   if (c.status === 'stopped' || !isAlive(init)) return [];
-  return tree(init.pid);
+  const ns = pidNamespace(init.pid);
+  const cg = cgroupOf(c);
+  if (!cg || !ns) return tree(init.pid);
+  return cg.procs().filter((pid) => pidNamespace(pid) === ns);
 }
 
 function signal(pid: number, sig: number): void {
@@ -203,13 +218,16 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
       if (status === 'creating' && isAlive(c.record.daemon)) signal(c.record.daemon!.pid, 9);
     }
     await reapDaemon(c, 5000);
-    const spec = JSON.parse(readFileSync(join(c.dir, 'config.json'), 'utf8')) as Spec;
-    try {
-      await runHooks('poststop', spec.hooks?.poststop, { ...c.ociState(), status: 'stopped', pid: 0 });
-    } catch (err) {
-      // The spec: a poststop failure is logged, and delete goes on.
-      process.emitWarning((err as Error).message);
+    // The daemon removes the cgroup as the sandbox ends; one killed before it could leaves
+    // it (and maybe a straggler) for us.
+    if (c.runtime?.cgroup) {
+      await Cgroup.reopen(c.runtime.cgroup)
+        .destroy()
+        .catch((err: Error) => process.emitWarning(`removing the container's cgroup: ${err.message}`));
     }
+    const spec = JSON.parse(readFileSync(join(c.dir, 'config.json'), 'utf8')) as Spec;
+    // The spec: a poststop failure is logged, and the other hooks and delete go on.
+    await runHooksWarning('poststop', spec.hooks?.poststop, { ...c.ociState(), status: 'stopped', pid: 0 }, (msg) => process.emitWarning(msg));
     rmSync(c.dir, { recursive: true, force: true });
   });
 }

@@ -1,10 +1,11 @@
 // The sentry daemon of one container: `create` spawns it (node dist/oci/daemon.js DIR),
 // detached and with create's own stdin, stdout and stderr, which it hands unchanged to the
-// container's process. It launches the sandbox held before exec, runs the createRuntime
-// and prestart hooks once the namespaces exist, tells `create` it is ready on fd 3, then
-// serves start/wait on DIR/ctl.sock. Its pid is the one in --pid-file, and it exits with
-// the container's exit status: containerd's shim, a subreaper, learns the status by
-// reaping it, exactly as it reaps runc's container init.
+// container's process. It launches the sandbox held before exec (its cgroup where
+// linux.cgroupsPath says, else beneath our own: src/sandbox/cgroup.ts), runs the
+// createRuntime and prestart hooks once the namespaces exist, tells `create` it is ready
+// on fd 3, then serves start/wait on DIR/ctl.sock. Its pid is the one in --pid-file, and
+// it exits with the container's exit status: containerd's shim, a subreaper, learns the
+// status by reaping it, exactly as it reaps runc's container init.
 //
 // It writes only DIR/runtime.json (see state.ts) and never to its stderr, which belongs to
 // the container: its own messages go to --log. Once the sentry runs, this process's main
@@ -12,10 +13,11 @@
 // from then on goes through libuv's thread pool, whose threads keep the daemon's own.
 import { createWriteStream, readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { startSandbox } from '../sandbox/sandbox.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
 import { serve, SOCKET, type Reply, type Request } from './control.js';
 import { planSandbox } from './convert.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarning } from './hooks.js';
 import { Log, type LogOptions } from './log.js';
 import { children, procRef } from './proc.js';
 import type { Hook, Spec } from './spec.js';
@@ -61,12 +63,25 @@ function hookState(status: OciState['status']): OciState {
   return ociStateOf(record, runtime?.init?.pid ?? 0, status);
 }
 
-let killSandbox: (() => void) | undefined;
+let sandbox: RunningSandbox | undefined;
+let aborting = false;
 
-/** Gives up before the container ran: record, report, exit (the sandbox dies with us). */
-async function abort(msg: string): Promise<never> {
+/**
+ * Gives up before the container ran: record, report, exit. The sandbox is ended and
+ * waited for first, so that its cgroup is gone before `create` fails (a cgroupsPath may
+ * be used again at once). POSTSTOP: the container existed (a create hook failed), so it
+ * is destroyed as the spec says, poststop hooks included.
+ */
+async function abort(msg: string, poststop = false): Promise<never> {
+  // The sandbox's end, which this causes, must not report a second reason.
+  if (aborting) return new Promise(() => {});
+  aborting = true;
   log.error(msg);
-  killSandbox?.();
+  if (sandbox) {
+    sandbox.kill();
+    await Promise.race([sandbox.exited, sleep(5000)]);
+  }
+  if (poststop) await runHooksWarning('poststop', spec.hooks?.poststop, { ...hookState('stopped'), pid: 0 }, (m) => log.warn(m));
   await setRuntime({ ...runtime, phase: 'stopped', exitCode: 125, error: msg }).catch(() => {});
   await log.flushed();
   ready.report(`error: ${msg}`);
@@ -75,13 +90,9 @@ async function abort(msg: string): Promise<never> {
 
 process.on('uncaughtException', (err) => void abort(`internal error: ${err.stack ?? err.message}`));
 
-/** Hooks whose failure is only logged (poststart). */
-async function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<void> {
-  try {
-    await runHooks(name, hooks, hookState('running'));
-  } catch (err) {
-    log.warn((err as Error).message);
-  }
+/** Hooks whose failure is only a warning (poststart): the rest run, the container goes on. */
+function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<void> {
+  return runHooksWarning(name, hooks, hookState('running'), (msg) => log.warn(msg));
 }
 
 async function main(): Promise<void> {
@@ -118,16 +129,22 @@ async function main(): Promise<void> {
   }
 
   const straceOut = opts.strace ? createWriteStream(opts.strace, { flags: 'a' }) : undefined;
-  const sandbox = startSandbox({
-    ...plan,
-    stdio: 'inherit',
-    holdUntilStart: true,
-    strace: straceOut ? (line) => straceOut.write(line) : undefined,
-    log: { warn: (msg) => log.warn(msg) },
-  });
-  killSandbox = () => sandbox.kill();
+  try {
+    sandbox = startSandbox({
+      ...plan,
+      // Empty is absent: the runtime picks (runtime-spec config-linux.md).
+      cgroupsPath: spec.linux?.cgroupsPath || undefined,
+      stdio: 'inherit',
+      holdUntilStart: true,
+      strace: straceOut ? (line) => straceOut.write(line) : undefined,
+      log: { warn: (msg) => log.warn(msg) },
+    });
+  } catch (err) {
+    return abort((err as Error).message);
+  }
+  const box = sandbox;
 
-  sandbox.exited.then(async (status) => {
+  box.exited.then(async (status) => {
     if (!ready.sent) {
       return abort(status.setupError ?? `sandbox ended with exit status ${status.code} before it was ready`);
     }
@@ -143,13 +160,13 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(status.code), 200).unref();
   });
 
-  if (!(await sandbox.ready)) return; // exited: handled above
-  const launcher = procRef(sandbox.pid ?? 0);
+  if (!(await box.ready)) return; // exited: handled above
+  const launcher = procRef(box.pid ?? 0);
   const initPid = launcher ? children(launcher.pid)[0] : undefined;
   const init = initPid ? procRef(initPid) : undefined;
   // process.args is pid 1 itself (plan.noInit): no init in between.
   const workloadPid = init?.pid;
-  await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: sandbox.cgroup?.describe() });
+  await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: box.cgroup?.describe() });
 
   try {
     // The namespaces exist and the workload has not exec'd: the point where runc runs
@@ -158,11 +175,17 @@ async function main(): Promise<void> {
     await runHooks('prestart', spec.hooks?.prestart, hookState('creating'));
     await runHooks('createContainer', spec.hooks?.createContainer, hookState('creating'));
   } catch (err) {
-    return abort((err as Error).message);
+    return abort((err as Error).message, true);
   }
   start = async () => {
-    await runHooks('startContainer', spec.hooks?.startContainer, hookState('created'));
-    if (!sandbox.start()) return { ok: false, error: 'the sandbox is no longer waiting to start' };
+    try {
+      await runHooks('startContainer', spec.hooks?.startContainer, hookState('created'));
+    } catch (err) {
+      // The spec: an error, and the container stops (its poststop hooks run at delete).
+      box.kill();
+      return { ok: false, error: (err as Error).message };
+    }
+    if (!box.start()) return { ok: false, error: 'the sandbox is no longer waiting to start' };
     await setRuntime({ ...runtime, phase: 'running' });
     await runHooksLogged('poststart', spec.hooks?.poststart);
     return { ok: true };

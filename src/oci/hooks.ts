@@ -1,7 +1,9 @@
 // OCI hooks (config.md "POSIX-platform Hooks"): each runs with the container's state as
-// JSON on its stdin, its own args and env, and an optional timeout in seconds. A failing
-// prestart, createRuntime, createContainer or startContainer hook fails the operation;
-// a failing poststart or poststop hook is only logged.
+// JSON on its stdin, exactly its own args and env (nothing of ours is inherited), and an
+// optional timeout in seconds. A failing prestart, createRuntime, createContainer or
+// startContainer hook fails the operation and stops the container (runHooks); a failing
+// poststart or poststop hook is a warning, and the remaining hooks and the lifecycle go
+// on (runHooksWarning).
 import { spawn } from 'node:child_process';
 import type { OciState } from './state.js';
 import type { Hook } from './spec.js';
@@ -59,4 +61,15 @@ export function runHook(name: string, hook: Hook, state: OciState): Promise<void
 /** Runs HOOKS in order, stopping at the first failure. */
 export async function runHooks(name: string, hooks: Hook[] | undefined, state: OciState): Promise<void> {
   for (const hook of hooks ?? []) await runHook(name, hook, state);
+}
+
+/** Runs every one of HOOKS in order, whichever fail; each failure goes to WARN. */
+export async function runHooksWarning(name: string, hooks: Hook[] | undefined, state: OciState, warn: (msg: string) => void): Promise<void> {
+  for (const hook of hooks ?? []) {
+    try {
+      await runHook(name, hook, state);
+    } catch (err) {
+      warn((err as Error).message);
+    }
+  }
 }

@@ -8,8 +8,11 @@
 // Each job goes to the best hierarchy that can do it: a v2 controller when our parent
 // cgroup delegates it, else the v1 controller's own mount. v2 without any controller (a
 // "hybrid" host) still gives cgroup.kill, cgroup.freeze and cpu.stat, which need none.
+//
+// Where: `<our own cgroup>/<parent>/<id>` in each hierarchy by default, or an OCI
+// linux.cgroupsPath, placed as runc's cgroupfs driver places it (cgroupsPathOf).
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { hostLayout, type Hierarchy, type Layout } from './cgroup-layout.js';
 
 /** Limits of one sandbox; undefined leaves a limit as it is, null removes it. */
@@ -40,6 +43,55 @@ export interface CgroupUsage {
 }
 
 export class CgroupError extends Error {}
+
+/** A cgroupsPath that must not be used (malformed, or another's cgroup): never a reason
+ * to run without a cgroup, unlike a host that lets us make none. */
+export class CgroupPathError extends CgroupError {}
+
+/** Where a sandbox's cgroup goes. */
+export interface Placement {
+  /** The level beneath our own cgroup that holds sandboxes' (defaultParent()). */
+  parent?: string;
+  /** An OCI linux.cgroupsPath, as config.json spells it; replaces `<parent>/<id>`. */
+  path?: string;
+  layout?: Layout;
+}
+
+/** systemd's unit naming (runc's systemd driver): `a-b.slice` lives at
+ * `/a.slice/a-b.slice`; `-.slice` is the root. */
+function expandSlice(slice: string): string {
+  if (slice === '-.slice') return '/';
+  const name = slice.slice(0, -'.slice'.length);
+  if (!slice.endsWith('.slice') || name.includes('--') || name.split('-').some((c) => c === '')) {
+    throw new CgroupPathError(`systemd slice \`${slice}\`: want a name such as system.slice or a-b.slice`);
+  }
+  const parts = name.split('-');
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join('-')}.slice`).join('');
+}
+
+/**
+ * linux.cgroupsPath as a normalized path: absolute ones are relative to each hierarchy's
+ * root, relative ones to our own cgroup (runtime-spec config-linux.md, runc's cgroupfs
+ * driver). `slice:prefix:name` (what Docker and containerd send with the systemd driver)
+ * becomes the directory systemd would give that unit, `/<slice>/<prefix>-<name>.scope`
+ * (`system.slice:docker:ID` → `/system.slice/docker-ID.scope`), made by us as any other:
+ * tsvisor does not ask systemd for a unit. `..` is refused, not resolved: it would climb
+ * out of wherever the caller meant to put the container.
+ */
+export function cgroupsPathOf(spec: string): string {
+  const systemd = /^([^:/]*):([^:/]*):([^:/]+)$/.exec(spec);
+  let path = spec;
+  if (systemd) {
+    const [, slice = '', prefix = '', name = ''] = systemd;
+    const unit = name.endsWith('.slice') ? name : `${prefix}-${name}.scope`;
+    path = posix.join(expandSlice(slice || 'system.slice'), unit);
+  }
+  if (path.split('/').includes('..')) throw new CgroupPathError(`cgroupsPath \`${spec}\`: \`..\` is not allowed`);
+  if (path.includes('\0')) throw new CgroupPathError(`cgroupsPath \`${spec}\`: contains a NUL byte`);
+  const norm = posix.normalize(path).replace(/\/+$/, '');
+  if (norm === '' || norm === '.') throw new CgroupPathError(`cgroupsPath \`${spec}\`: names no cgroup below the hierarchy's root or ours`);
+  return norm;
+}
 
 /** What another process needs to reopen a sandbox's cgroup (Cgroup.reopen): the OCI
  * commands keep it in the container's state to update, freeze and measure it. */
@@ -128,9 +180,9 @@ function makeDir(dir: string): void {
   }
 }
 
-/** The v2 controllers a sandbox beneath PARENT can have: those our parent gets, enabled
- * for its children. Best effort: a controller that cannot be enabled is done in v1. */
-function enableV2Controllers(parent: string): Set<string> {
+/** Enables for PARENT's children the v2 controllers PARENT gets. Best effort: a
+ * controller that cannot be enabled is done in v1. */
+function enableV2Controllers(parent: string): void {
   const available = (read(join(parent, 'cgroup.controllers')) ?? '').split(/\s+/);
   for (const c of ['memory', 'pids', 'cpu']) {
     if (!available.includes(c)) continue;
@@ -140,7 +192,6 @@ function enableV2Controllers(parent: string): Set<string> {
       // Refused (e.g. our parent has processes of its own): v1 or nothing does this job.
     }
   }
-  return new Set((read(join(parent, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
 }
 
 /** Picks the hierarchy for each role; v2 first. The cpu controller only when a cpu limit
@@ -183,19 +234,34 @@ export class Cgroup {
   }
 
   /**
-   * Creates `<our cgroup>/<parent>/<id>` in every hierarchy a job needs and applies
-   * RESOURCES. Throws CgroupError (and leaves nothing behind) when a directory cannot be
-   * made or a requested limit cannot be enforced here.
+   * Creates the sandbox's cgroup (see Placement) in every hierarchy a job needs and
+   * applies RESOURCES. Throws CgroupError (and leaves nothing behind) when a directory
+   * cannot be made or a requested limit cannot be enforced here.
    */
-  static create(id: string, resources: CgroupResources = {}, opts: { parent?: string; layout?: Layout } = {}): Cgroup {
+  static create(id: string, resources: CgroupResources = {}, opts: Placement = {}): Cgroup {
     const cg = Cgroup.locate(id, opts, true, resources.cpus != null);
-    // Checked before anything is made: the cleanup below must never remove another's.
-    for (const dir of cg.dirs) if (existsSync(dir)) throw new CgroupError(`creating cgroup \`${dir}\`: already exists`);
+    // Checked before anything is made: the cleanup below must never remove another's. A
+    // cgroupsPath may name an existing, empty cgroup (made by whoever chose the path), as
+    // with runc; never one with processes in it.
+    const made: string[] = [];
+    for (const dir of cg.dirs) {
+      if (!existsSync(dir)) continue;
+      if (!opts.path) throw new CgroupError(`creating cgroup \`${dir}\`: already exists`);
+      const procs = (read(join(dir, 'cgroup.procs')) ?? '').trim().split('\n').filter(Boolean);
+      // v2: processes in a cgroup beneath it count too (its tasks could not join it).
+      if (procs.length > 0 || readKey(join(dir, 'cgroup.events'), 'populated') === 1) {
+        throw new CgroupPathError(`cgroup \`${dir}\` already exists and holds processes of another container (pids ${procs.join(', ') || 'in cgroups beneath it'})`);
+      }
+    }
     try {
-      for (const dir of cg.dirs) makeDir(dir);
+      for (const dir of cg.dirs) {
+        if (existsSync(dir)) continue;
+        makeDir(dir);
+        made.push(dir);
+      }
       cg.update(resources);
     } catch (err) {
-      cg.removeDirs();
+      cg.removeDirs(made);
       throw err;
     }
     return cg;
@@ -221,7 +287,7 @@ export class Cgroup {
    * `create` and `delete`: pause, resume, update, events). Throws CgroupError when it
    * does not exist.
    */
-  static open(id: string, opts: { parent?: string; layout?: Layout } = {}): Cgroup {
+  static open(id: string, opts: Placement = {}): Cgroup {
     const withCpu = Cgroup.locate(id, opts, false, true);
     // A sandbox made without a cpu limit has no cpu controller directory.
     const cg = withCpu.dirs.every((d) => existsSync(d)) ? withCpu : Cgroup.locate(id, opts, false, false);
@@ -229,30 +295,45 @@ export class Cgroup {
     return cg;
   }
 
-  /** Where sandbox ID's directories are, and which does what. CREATING makes the parent
-   * and enables v2 controllers for it; opening only reads what was enabled. */
-  private static locate(id: string, opts: { parent?: string; layout?: Layout }, creating: boolean, withCpu: boolean): Cgroup {
+  /** Where sandbox ID's directories are, and which does what. CREATING makes the levels
+   * above the sandbox's and enables v2 controllers in them; opening only reads what was
+   * enabled. */
+  private static locate(id: string, opts: Placement, creating: boolean, withCpu: boolean): Cgroup {
     if (!ID.test(id)) throw new CgroupError(`cgroup id \`${id}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
     const layout = opts.layout ?? hostLayout();
     const parentName = opts.parent ?? defaultParent();
-    if (!ID.test(parentName)) throw new CgroupError(`cgroup parent \`${parentName}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
+    if (!opts.path && !ID.test(parentName)) throw new CgroupError(`cgroup parent \`${parentName}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
+    const path = opts.path ? cgroupsPathOf(opts.path) : `${parentName}/${id}`;
+    const absolute = path.startsWith('/');
+    // Absolute: from the hierarchy's root (its mount: a cgroup namespace's root is the
+    // mount's); relative: from our own cgroup.
+    const dirOf = (h: Hierarchy): string => join(absolute ? h.mount : h.own, path);
     let v2Controllers = new Set<string>();
     if (layout.v2) {
-      const parent = join(layout.v2.own, parentName);
+      const parts = path.split('/').filter(Boolean);
       if (creating) {
-        makeDir(parent);
-        v2Controllers = enableV2Controllers(parent);
-      } else {
-        v2Controllers = new Set((read(join(parent, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
+        // v2 hands a controller down one level at a time: every level above the sandbox's
+        // enables it for the next. From the root for an absolute path, as runc does; for
+        // a relative one from below our own cgroup, which holds processes (us) and so may
+        // not enable any itself.
+        const levels = absolute ? [layout.v2.mount] : [];
+        for (let i = 1; i < parts.length; i++) levels.push(join(absolute ? layout.v2.mount : layout.v2.own, ...parts.slice(0, i)));
+        for (const level of levels) {
+          makeDir(level);
+          enableV2Controllers(level);
+        }
       }
+      const above = posix.dirname(dirOf(layout.v2));
+      v2Controllers = new Set((read(join(above, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
     }
     const byHierarchy = assignRoles(layout, v2Controllers, withCpu);
-    const dirOf = (h: Hierarchy): string => join(h.own, parentName, id);
     const roles = new Map<Role, string>();
     for (const [role, h] of byHierarchy) roles.set(role, dirOf(h));
     const hierarchies = [...new Set(byHierarchy.values())].sort((a, b) => b.version - a.version);
     if (hierarchies.length === 0) throw new CgroupError('no cgroup hierarchy is mounted');
-    const parents = hierarchies.map((h) => join(h.own, parentName));
+    // Our own `<parent>` level goes with its last sandbox; a cgroupsPath's levels belong
+    // to whoever chose the path (Docker's /docker stays, as with runc).
+    const parents = opts.path ? [] : hierarchies.map((h) => join(h.own, parentName));
     return new Cgroup(id, hierarchies.map(dirOf), roles, layout.v2 ? dirOf(layout.v2) : undefined, parents);
   }
 
@@ -416,8 +497,9 @@ export class Cgroup {
     }
   }
 
-  private removeDirs(): void {
-    for (const dir of this.dirs) {
+  /** Removes DIRS (by default every directory of the sandbox), then the parents. */
+  private removeDirs(dirs = this.dirs): void {
+    for (const dir of dirs) {
       try {
         rmdirSync(dir);
       } catch (err) {

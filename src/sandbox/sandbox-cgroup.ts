@@ -1,10 +1,11 @@
 // The cgroup of one sandbox as startSandbox makes it: a unique id, the limits translated
 // to cgroup resources, and the rule for hosts where this process cannot make cgroups
 // (not root, nothing delegated): limits that need one are an error, no limits run without.
+// A cgroupsPath that may not be used (CgroupPathError) is an error either way.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostLayout } from './cgroup-layout.js';
-import { Cgroup, CgroupError, defaultParent } from './cgroup.js';
+import { Cgroup, CgroupError, CgroupPathError, defaultParent } from './cgroup.js';
 import { SANDBOX_OVERHEAD_TASKS, type Limits } from './limits.js';
 
 let seq = 0;
@@ -48,10 +49,16 @@ function sweepStale(parent: string): void {
   }
 }
 
-/** The sandbox's cgroup with LIMITS applied, or undefined when none is needed and none can
- * be made. Throws CgroupError when a limit needs one this process cannot make, unless
- * WARN is given: then the limits are reported unsupported through it and not applied. */
-export function openCgroup(limits: Limits, parent = defaultParent(), warn?: (msg: string) => void): Cgroup | undefined {
+/** The sandbox's cgroup with LIMITS applied, at PATH (an OCI linux.cgroupsPath) or beneath
+ * `<our cgroup>/<PARENT>`, or undefined when none is needed and none can be made. Throws
+ * CgroupError when a limit needs one this process cannot make, unless WARN is given: then
+ * the limits are reported unsupported through it and not applied. */
+export function openCgroup(
+  limits: Limits,
+  where: { parent?: string; path?: string } = {},
+  warn?: (msg: string) => void,
+): Cgroup | undefined {
+  const parent = where.parent ?? defaultParent();
   const resources = {
     memory: limits.memoryBytes ?? null,
     pids: limits.pids ? limits.pids + SANDBOX_OVERHEAD_TASKS : null,
@@ -59,9 +66,11 @@ export function openCgroup(limits: Limits, parent = defaultParent(), warn?: (msg
   };
   const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTimeMs;
   try {
+    if (where.path) return Cgroup.create(newId(), resources, { path: where.path });
     sweepStale(parent);
     return Cgroup.create(newId(), resources, { parent });
   } catch (err) {
+    if (err instanceof CgroupPathError) throw err;
     if (!needed) return undefined;
     const msg = err instanceof Error ? err.message : String(err);
     if (warn) {

@@ -82,6 +82,9 @@ export interface SandboxOptions {
   rlimits?: Rlimit[];
   /** The cgroup beneath our own that holds this sandbox's (default `tsvisor`). */
   cgroupParent?: string;
+  /** An OCI linux.cgroupsPath: the sandbox's cgroup goes there instead (src/sandbox/cgroup.ts,
+   * cgroupsPathOf). */
+  cgroupsPath?: string;
   /** Run in a user namespace of the caller's own (launcher `--userns`): forced by true,
    * and always so when this process is not root. */
   rootless?: boolean;
@@ -370,7 +373,7 @@ function compiledPolicy(): Buffer {
 /** Launches a sandbox. Resolves once the launcher runs; its exit is `exited`. */
 export function startSandbox(opts: SandboxOptions): RunningSandbox {
   // First, so that a limit this host cannot enforce fails before anything else is made.
-  const cgroup = opts.joinPid ? undefined : openCgroup(opts.limits ?? {}, opts.cgroupParent, opts.limitsOptional ? (msg) => opts.log.warn(msg) : undefined);
+  const cgroup = opts.joinPid ? undefined : openCgroup(opts.limits ?? {}, { parent: opts.cgroupParent, path: opts.cgroupsPath }, opts.limitsOptional ? (msg) => opts.log.warn(msg) : undefined);
   try {
     return launch(opts, cgroup);
   } catch (err) {

@@ -2,11 +2,11 @@
 // without controllers), and on each of them alone: create, limits, usage, freeze, kill,
 // destroy. Processes are moved in by pid, as the launcher's `--cgroup` does for itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildLayout, hostLayout, type Layout } from '../../src/sandbox/cgroup-layout.js';
-import { Cgroup, CgroupError } from '../../src/sandbox/cgroup.js';
+import { Cgroup, CgroupError, CgroupPathError } from '../../src/sandbox/cgroup.js';
 
 const parent = `tsvisor-test-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
@@ -39,10 +39,22 @@ afterEach(async () => {
   for (const cg of made.splice(0)) await cg.destroy();
 });
 
+const hierarchies = [...new Set([...(layout.v2 ? [layout.v2] : []), ...layout.v1.values()])];
+
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  // A cgroupsPath's levels above the sandbox's stay, as with runc: ours to remove.
+  for (const h of hierarchies) {
+    for (const top of [join(h.mount, parent), join(h.own, `${parent}-rel`)]) {
+      try {
+        rmdirSync(top);
+      } catch {
+        // Not made in this hierarchy.
+      }
+    }
+  }
   // Every test removed what it made, parent included.
-  for (const h of [...(layout.v2 ? [layout.v2] : []), ...layout.v1.values()]) expect(existsSync(join(h.own, parent)), h.mount).toBe(false);
+  for (const h of hierarchies) expect(existsSync(join(h.own, parent)), h.mount).toBe(false);
 });
 
 describe('cgroup layout', () => {
@@ -166,6 +178,52 @@ describe.runIf(isRoot)('sandbox cgroup on this machine', () => {
     expect(() => Cgroup.create('unit-refuse', { memory: 2 ** 30 }, { parent, layout: noControllers })).toThrow(/no memory controller/);
     const h = noControllers.v2!;
     expect(existsSync(join(h.own, parent, 'unit-refuse'))).toBe(false);
+  });
+
+  it('places a cgroupsPath from each hierarchy\'s root (absolute) or from ours (relative)', async () => {
+    const abs = create('unit-abs', { pids: 11 }, { path: `/${parent}/abs` });
+    const rel = create('unit-rel', { pids: 12 }, { path: `${parent}-rel/./rel` });
+    for (const d of abs.dirs) expect(hierarchies.map((h) => join(h.mount, parent, 'abs'))).toContain(d);
+    for (const d of rel.dirs) expect(hierarchies.map((h) => join(h.own, `${parent}-rel`, 'rel'))).toContain(d);
+    const v1pids = layout.v1.get('pids');
+    if (v1pids) expect(readFileSync(join(v1pids.mount, parent, 'abs', 'pids.max'), 'utf8').trim()).toBe('11');
+    const child = startIn(abs, 'exec sleep 30');
+    const again = Cgroup.open('unit-any', { path: `/${parent}/abs` });
+    expect(again.dirs).toEqual(abs.dirs);
+    expect(again.procs()).toEqual([child.pid]);
+    // Another sandbox may not take a cgroup with processes in it, and leaves it alone.
+    expect(() => Cgroup.create('unit-abs2', {}, { path: `/${parent}/abs` })).toThrow(CgroupPathError);
+    expect(again.procs()).toEqual([child.pid]);
+    await abs.destroy();
+    await exited(child);
+    await rel.destroy();
+    for (const d of [...abs.dirs, ...rel.dirs]) expect(existsSync(d), d).toBe(false);
+  });
+
+  it.runIf(layout.v2)('makes every level of a cgroupsPath on v2 alone', async () => {
+    const cg = create('unit-v2path', {}, { path: `/${parent}/v2/leaf`, layout: { v1: new Map(), v2: layout.v2 } });
+    expect(cg.dirs).toEqual([join(layout.v2!.mount, parent, 'v2', 'leaf')]);
+    const child = startIn(cg, 'exec sleep 30');
+    expect(cg.procs()).toEqual([child.pid]);
+    await cg.destroy();
+    await exited(child);
+    expect(existsSync(cg.dirs[0]!)).toBe(false);
+    rmdirSync(join(layout.v2!.mount, parent, 'v2'));
+  });
+
+  it('takes an existing, empty cgroup at a cgroupsPath, as runc does, and removes it at the end', async () => {
+    const dirs = hierarchies.map((h) => join(h.mount, parent, 'premade'));
+    for (const d of dirs) mkdirSync(d, { recursive: true });
+    const cg = create('unit-premade', { pids: 5 }, { path: `/${parent}/premade` });
+    for (const d of cg.dirs) expect(dirs).toContain(d);
+    await cg.destroy();
+    for (const d of cg.dirs) expect(existsSync(d), d).toBe(false);
+    for (const d of dirs) if (existsSync(d)) rmdirSync(d);
+  });
+
+  it('refuses a cgroupsPath with `..`, and makes nothing', () => {
+    for (const path of ['../x', `/${parent}/../x`, '/']) expect(() => Cgroup.create('unit-dots', {}, { path }), path).toThrow(CgroupPathError);
+    for (const h of hierarchies) expect(existsSync(join(h.mount, 'x'))).toBe(false);
   });
 
   it('refuses ids that are not plain names', () => {

@@ -1,0 +1,279 @@
+// linux.cgroupsPath and hook failures, end to end: real bundles (busybox rootfs), every
+// command a separate `tsvisor` process, the cgroup checked where runc would have put it on
+// each hierarchy this machine has (cgroup v1 controllers, v2, or both).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostLayout, type Hierarchy } from '../../src/sandbox/cgroup-layout.js';
+import { cgroupsPathOf } from '../../src/sandbox/cgroup.js';
+import { busyboxRoot, list, scratch, tsvisorBin } from '../helpers.js';
+
+const isRoot = process.getuid?.() === 0;
+const layout = hostLayout();
+const hierarchies: Hierarchy[] = [...new Set([...(layout.v2 ? [layout.v2] : []), ...layout.v1.values()])];
+/** Top levels of the test's cgroupsPaths, removed at the end (runc leaves them too). */
+const tag = `tsvisor-test-${process.pid}`;
+const slice = `tsvisortest${process.pid}.slice`;
+const rand = (): string => Math.random().toString(16).slice(2, 10);
+
+let rootfs: string;
+let stateRoot: string;
+const bundles: string[] = [];
+
+beforeAll(() => {
+  const r = busyboxRoot();
+  if (!r) throw new Error('busybox-static is needed for the OCI tests (apt-get install busybox-static)');
+  rootfs = r;
+  chmodSync(rootfs, 0o755);
+  stateRoot = scratch('tsvisor-oci-cg-root-');
+});
+
+afterAll(() => {
+  for (const id of list(stateRoot)) oci(['delete', '--force', id]);
+  for (const h of hierarchies) {
+    for (const top of [join(h.mount, tag), join(h.own, tag), join(h.mount, slice)]) {
+      try {
+        rmdirSync(top);
+      } catch {
+        // Not made on this hierarchy.
+      }
+    }
+  }
+  for (const b of bundles) rmSync(b, { recursive: true, force: true });
+  rmSync(stateRoot, { recursive: true, force: true });
+  rmSync(rootfs, { recursive: true, force: true });
+});
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `tsvisor --root R ARGS`, stdout and stderr in files: `create` hands them to the daemon,
+ * which keeps them open for the container's lifetime. */
+function oci(args: string[], opts: { input?: string } = {}): Result {
+  const dir = scratch('tsvisor-oci-cg-out-');
+  const out = openSync(join(dir, 'out'), 'w+');
+  const err = openSync(join(dir, 'err'), 'w+');
+  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, ...args], {
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
+    input: opts.input,
+    timeout: 30_000,
+  });
+  closeSync(out);
+  closeSync(err);
+  const res = { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  rmSync(dir, { recursive: true });
+  return res;
+}
+
+/** A bundle from `tsvisor spec`, adjusted by EDIT, with the shared busybox rootfs. */
+function bundle(edit: (spec: any) => void): string {
+  const dir = scratch('tsvisor-bundle-');
+  bundles.push(dir);
+  const r = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  spec.root.path = rootfs;
+  spec.process.terminal = false;
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+function runtimeOf(id: string): any {
+  return JSON.parse(readFileSync(join(stateRoot, id, 'runtime.json'), 'utf8'));
+}
+
+const read = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8').trim();
+const procsOf = (dir: string): number[] => read(dir, 'cgroup.procs').split('\n').filter(Boolean).map(Number);
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const MEMORY = 64 * 1024 * 1024;
+
+/** A started container running two sleeps under CGROUPS_PATH, with memory and pids limits. */
+function startLimited(id: string, cgroupsPath: string): void {
+  const dir = bundle((s) => {
+    s.process.args = ['sh', '-c', 'sleep 60 & exec sleep 61'];
+    s.linux.cgroupsPath = cgroupsPath;
+    s.linux.resources = { memory: { limit: MEMORY }, pids: { limit: 30 } };
+  });
+  const c = oci(['create', '--bundle', dir, id]);
+  expect(c.status, c.stderr).toBe(0);
+  const s = oci(['start', id]);
+  expect(s.status, s.stderr).toBe(0);
+}
+
+/**
+ * Checks container ID's cgroup: one directory per hierarchy in use, each at BASE(h)/PATH;
+ * the limits in the memory and pids ones; every process `ps` lists in each, and `ps`
+ * listing the container's. Returns the directories.
+ */
+async function checkCgroup(id: string, path: string, base: (h: Hierarchy) => string): Promise<string[]> {
+  const rec = runtimeOf(id).cgroup;
+  expect(rec, 'a cgroup in runtime.json').toBeDefined();
+  const dirs = rec.dirs as string[];
+  const expected = hierarchies.map((h) => join(base(h), path));
+  for (const d of dirs) expect(expected, d).toContain(d);
+  for (const d of dirs) expect(existsSync(d), d).toBe(true);
+  const mem = rec.roles.memory as string;
+  expect(Number(read(mem, mem === rec.v2Dir ? 'memory.max' : 'memory.limit_in_bytes'))).toBe(MEMORY);
+  // The sandbox's own launcher and init come on top of the container's 30.
+  expect(read(rec.roles.pids as string, 'pids.max')).toBe('32');
+  await until('both sleeps', () => (JSON.parse(oci(['ps', '--format', 'json', id]).stdout) as number[]).length >= 2);
+  const ps = JSON.parse(oci(['ps', '--format', 'json', id]).stdout) as number[];
+  expect(ps).toContain(JSON.parse(oci(['state', id]).stdout).pid);
+  for (const d of dirs) for (const pid of ps) expect(procsOf(d), d).toContain(pid);
+  return dirs;
+}
+
+describe.runIf(isRoot)('linux.cgroupsPath', () => {
+  it('puts an absolute path beneath each hierarchy\'s root; update, events, pause and delete use it', async () => {
+    const path = `/${tag}/${rand()}`;
+    startLimited('cg-abs', path);
+    const dirs = await checkCgroup('cg-abs', path, (h) => h.mount);
+    const rec = runtimeOf('cg-abs').cgroup;
+
+    const up = oci(['update', '--resources', '-', 'cg-abs'], { input: JSON.stringify({ pids: { limit: 50 } }) });
+    expect(up.status, up.stderr).toBe(0);
+    expect(read(rec.roles.pids, 'pids.max')).toBe('52');
+    const ev = oci(['events', '--stats', 'cg-abs']);
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).data.memory.usage.limit).toBe(MEMORY);
+
+    const freezer = rec.roles.freezer as string;
+    const frozen = (): boolean =>
+      existsSync(join(freezer, 'freezer.state')) ? read(freezer, 'freezer.state') === 'FROZEN' : /^frozen 1$/m.test(read(freezer, 'cgroup.events'));
+    expect(oci(['pause', 'cg-abs']).status).toBe(0);
+    await until('frozen', frozen);
+    expect(oci(['resume', 'cg-abs']).status).toBe(0);
+    await until('thawed', () => !frozen());
+
+    expect(oci(['delete', '--force', 'cg-abs']).status).toBe(0);
+    for (const d of dirs) expect(existsSync(d), d).toBe(false);
+  });
+
+  it('puts a relative path beneath the runtime\'s own cgroup', async () => {
+    const path = `${tag}/${rand()}`;
+    startLimited('cg-rel', path);
+    const dirs = await checkCgroup('cg-rel', path, (h) => h.own);
+    expect(oci(['kill', 'cg-rel', '9']).status).toBe(0);
+    await until('stopped', () => JSON.parse(oci(['state', 'cg-rel']).stdout).status === 'stopped');
+    expect(oci(['delete', 'cg-rel']).status).toBe(0);
+    for (const d of dirs) expect(existsSync(d), d).toBe(false);
+  });
+
+  it('names systemd\'s slice:prefix:name as systemd would, and runs there', async () => {
+    const name = rand();
+    startLimited('cg-systemd', `${slice}:tsvtest:${name}`);
+    const dirs = await checkCgroup('cg-systemd', `/${slice}/tsvtest-${name}.scope`, (h) => h.mount);
+    expect(oci(['delete', '--force', 'cg-systemd']).status).toBe(0);
+    for (const d of dirs) expect(existsSync(d), d).toBe(false);
+  });
+
+  it('refuses `..` and a cgroup holding another container\'s processes, and leaves no container', async () => {
+    const escape = bundle((s) => (s.linux.cgroupsPath = `/${tag}/../escape`));
+    const r = oci(['create', '--bundle', escape, 'cg-dotdot']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cgroupsPath `\/tsvisor-test-\d+\/\.\.\/escape`: `\.\.` is not allowed/);
+    expect(list(stateRoot)).not.toContain('cg-dotdot');
+    for (const h of hierarchies) expect(existsSync(join(h.mount, 'escape'))).toBe(false);
+
+    const path = `/${tag}/${rand()}`;
+    startLimited('cg-first', path);
+    const dirs = await checkCgroup('cg-first', path, (h) => h.mount);
+    const before = procsOf(dirs[0]!);
+    const second = bundle((s) => {
+      s.process.args = ['true'];
+      s.linux.cgroupsPath = path;
+    });
+    const taken = oci(['create', '--bundle', second, 'cg-second']);
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toMatch(/already exists and holds processes of another container/);
+    expect(list(stateRoot)).not.toContain('cg-second');
+    // The first container's cgroup is untouched.
+    expect(procsOf(dirs[0]!)).toEqual(before);
+    expect(oci(['delete', '--force', 'cg-first']).status).toBe(0);
+    for (const d of dirs) expect(existsSync(d), d).toBe(false);
+  });
+});
+
+describe('cgroupsPath spellings', () => {
+  it('normalizes, maps systemd names and refuses what names no cgroup of ours', () => {
+    expect(cgroupsPathOf('/docker/abc')).toBe('/docker/abc');
+    expect(cgroupsPathOf('a//b/./c/')).toBe('a/b/c');
+    expect(cgroupsPathOf('system.slice:docker:abc')).toBe('/system.slice/docker-abc.scope');
+    expect(cgroupsPathOf(':cri-containerd:abc')).toBe('/system.slice/cri-containerd-abc.scope');
+    expect(cgroupsPathOf('kubepods-besteffort.slice:cri:x')).toBe('/kubepods.slice/kubepods-besteffort.slice/cri-x.scope');
+    expect(cgroupsPathOf('-.slice:p:x')).toBe('/p-x.scope');
+    for (const bad of ['../x', '/a/../../b', 'a/..', '/', '.', 'bad--slice.slice:p:x', 'noslice:p:x']) {
+      expect(() => cgroupsPathOf(bad), bad).toThrow();
+    }
+  });
+});
+
+describe('hook failures', () => {
+  it('a failing poststart or poststop hook is a warning: later hooks and the container still run', () => {
+    const out = scratch();
+    const fail = { path: '/bin/sh', args: ['sh', '-c', 'echo hook says no >&2; exit 3'] };
+    const mark = (name: string): object => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/${name}`], env: ['ONLY=this'] });
+    const dir = bundle((s) => {
+      s.process.args = ['sh', '-c', 'echo container ran'];
+      s.hooks = { poststart: [fail, mark('poststart')], poststop: [fail, mark('poststop')] };
+    });
+    const log = join(out, 'log');
+    const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, '--log', log, 'run', '--bundle', dir, 'hook-warn'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('container ran\n');
+    for (const name of ['poststart', 'poststop']) {
+      expect(JSON.parse(readFileSync(join(out, name), 'utf8')), name).toMatchObject({ id: 'hook-warn' });
+    }
+    expect(readFileSync(log, 'utf8')).toMatch(/level=warning msg="poststart hook `\/bin\/sh`: exit status 3: hook says no"/);
+    expect(r.stderr).toMatch(/poststop hook `\/bin\/sh`: exit status 3: hook says no/);
+    expect(list(stateRoot)).not.toContain('hook-warn');
+    rmSync(out, { recursive: true });
+  });
+
+  it('a failing prestart hook fails create, destroys the container and its cgroup, and runs poststop', () => {
+    const out = scratch();
+    const path = `/${tag}/${rand()}`;
+    const dir = bundle((s) => {
+      s.linux.cgroupsPath = path;
+      s.hooks = {
+        prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 1'] }, { path: '/bin/sh', args: ['sh', '-c', `touch ${out}/second-prestart`] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/poststop`] }],
+      };
+    });
+    const r = oci(['create', '--bundle', dir, 'hook-fail']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/prestart hook `\/bin\/sh`: exit status 1/);
+    expect(list(stateRoot)).not.toContain('hook-fail');
+    expect(existsSync(join(out, 'second-prestart'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'poststop'), 'utf8'))).toMatchObject({ id: 'hook-fail', status: 'stopped' });
+    for (const h of hierarchies) expect(existsSync(join(h.mount, path)), h.mount).toBe(false);
+    rmSync(out, { recursive: true });
+  });
+
+  it('a failing startContainer hook fails start and stops the container', async () => {
+    const dir = bundle((s) => {
+      s.process.args = ['sleep', '60'];
+      s.hooks = { startContainer: [{ path: '/bin/false', args: ['false'] }] };
+    });
+    expect(oci(['create', '--bundle', dir, 'hook-start']).status).toBe(0);
+    const r = oci(['start', 'hook-start']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/startContainer hook `\/bin\/false`: exit status 1/);
+    await until('stopped', () => JSON.parse(oci(['state', 'hook-start']).stdout).status === 'stopped');
+    expect(oci(['delete', 'hook-start']).status).toBe(0);
+  });
+});

@@ -5,15 +5,19 @@
  * capabilities drop_capabilities() itself needs: groups, then gid, then uid with
  * PR_SET_KEEPCAPS so the permitted set survives, then the effective set raised back from
  * it. The kernel clears the parent-death signal when credentials change, so it is set
- * again afterwards.
+ * again afterwards. Also `--oom-score-adj N` (process.oomScoreAdj), written before all of
+ * that while the workload still holds every capability.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -138,4 +142,71 @@ void apply_identity(const struct options *opts)
 	}
 	/* Changing ids cleared the parent-death signal: set it again. */
 	die_with_parent(parent);
+}
+
+/* `--oom-score-adj N` (an OCI spec's process.oomScoreAdj), N in [-1000, 1000]. */
+bool set_oom_score_adj_option(struct options *opts, const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno || v < -1000 || v > 1000)
+		return false;
+	opts->oom_score_adj = (int)v;
+	opts->has_oom_score_adj = true;
+	return true;
+}
+
+/* The workload's current oom_score_adj, for the message when it may not go lower. */
+static int current_oom_score_adj(void)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "re");
+	int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Writes `--oom-score-adj` to the workload's own oom_score_adj; everything it starts
+ * inherits it. The sandbox's /proc is read-only (EROFS on any write), so the write goes
+ * through a private copy of that mount made writable and never attached anywhere: making
+ * it needs CAP_SYS_ADMIN, hence before the capabilities are dropped. Going below the
+ * value the task may return to (its current one, at most) needs CAP_SYS_RESOURCE, which
+ * the kernel checks in the host's user namespace: refused, the workload fails, as runc's
+ * does.
+ */
+void apply_oom_score_adj(const struct options *opts)
+{
+	struct mount_attr attr = { .attr_clr = MOUNT_ATTR_RDONLY };
+	char value[16], cause[128];
+	int proc, fd, len;
+
+	if (!opts->has_oom_score_adj)
+		return;
+	proc = open_tree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (proc < 0)
+		fail("oom_score_adj: copy `/proc`");
+	if (mount_setattr(proc, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		fail("oom_score_adj: make the copy of `/proc` writable");
+	fd = openat(proc, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open `/proc/self/oom_score_adj`");
+	len = snprintf(value, sizeof value, "%d", opts->oom_score_adj);
+	if (write(fd, value, (size_t)len) < 0) {
+		if (errno != EACCES)
+			fail("write `%d` to `/proc/self/oom_score_adj`", opts->oom_score_adj);
+		snprintf(cause, sizeof cause,
+			 "below the current value %d, and going lower needs CAP_SYS_RESOURCE",
+			 current_oom_score_adj());
+		fail_because(cause, "oom_score_adj `%d`", opts->oom_score_adj);
+	}
+	close(fd);
+	close(proc);
 }

@@ -67,6 +67,12 @@ struct options {
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
 	pid_t join_pid;             /* --join PID: into that sandbox's init's namespaces, or 0 */
 	bool no_init;               /* --no-init: the workload is pid 1 itself (OCI) */
+	const char **readonly_paths; /* --readonly-path PATH...: bound read-only (rootfs.c) */
+	size_t n_readonly_paths;
+	const char **masks;          /* --mask PATH...: made inaccessible (rootfs.c) */
+	size_t n_masks;
+	bool has_oom_score_adj;      /* --oom-score-adj N given (identity.c) */
+	int oom_score_adj;           /* in [-1000, 1000] */
 	uint64_t caps;              /* --caps MASK: capabilities the workload keeps, else none */
 	const struct sock_fprog *user_filter; /* the `U` record, installed after ours, or NULL */
 	char **argv; /* PROG ARGS..., NULL-terminated */
@@ -118,6 +124,10 @@ bool set_gid_option(struct options *opts, const char *arg);
 bool set_groups_option(struct options *opts, const char *arg);
 bool set_umask_option(struct options *opts, const char *arg);
 void apply_identity(const struct options *opts);
+
+/* identity.c: `--oom-score-adj N`, written by the workload before it drops its caps. */
+bool set_oom_score_adj_option(struct options *opts, const char *arg);
+void apply_oom_score_adj(const struct options *opts);
 
 /* netns.c: `--netns PATH`, joined by the launcher before it unshares the rest. */
 void join_netns(const char *path);

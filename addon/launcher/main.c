@@ -82,6 +82,7 @@ _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fp
 {
 	int listener;
 
+	apply_oom_score_adj(opts);
 	apply_rlimits(opts);
 	apply_identity(opts);
 	drop_capabilities(opts->caps);

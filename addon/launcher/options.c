@@ -5,9 +5,11 @@
  *                    [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
  *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK]
+ *                    [--readonly-path PATH]... [--mask PATH]... [--oom-score-adj N]
  *                    [--no-init] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
- *                    [--uid N] [--gid N] [--groups N,...] [--umask M] -- PROG [ARGS...]
+ *                    [--uid N] [--gid N] [--groups N,...] [--umask M] [--oom-score-adj N]
+ *                    -- PROG [ARGS...]
  *
  * Only the syntax is checked here; paths are checked by the steps that use them.
  */
@@ -41,6 +43,9 @@
 #define OPT_CAPS 0x21b
 #define OPT_TMPFS 0x21c
 #define OPT_NO_OVERLAY 0x21d
+#define OPT_READONLY_PATH 0x21e
+#define OPT_MASK 0x21f
+#define OPT_OOM_SCORE_ADJ 0x220
 
 static char error[512];
 
@@ -146,6 +151,9 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "caps", required_argument, NULL, OPT_CAPS },
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "no-overlay", no_argument, NULL, OPT_NO_OVERLAY },
+		{ "readonly-path", required_argument, NULL, OPT_READONLY_PATH },
+		{ "mask", required_argument, NULL, OPT_MASK },
+		{ "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -158,8 +166,10 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		.umask = -1,
 		.console_fd = -1,
 		.mounts = calloc(argc, sizeof(struct bind_mount)),
+		.readonly_paths = calloc(argc, sizeof(const char *)),
+		.masks = calloc(argc, sizeof(const char *)),
 	};
-	if (!opts->mounts)
+	if (!opts->mounts || !opts->readonly_paths || !opts->masks)
 		return "out of memory";
 	opterr = 0;
 	/* "+": stop at the first non-option, so PROG's own flags are left alone; ":": report a
@@ -250,6 +260,21 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_NO_OVERLAY:
 			opts->no_overlay = true;
+			break;
+		case OPT_READONLY_PATH:
+			if (optarg[0] != '/')
+				return set_error("`--readonly-path %s`: want an absolute path", optarg);
+			opts->readonly_paths[opts->n_readonly_paths++] = optarg;
+			break;
+		case OPT_MASK:
+			if (optarg[0] != '/')
+				return set_error("`--mask %s`: want an absolute path", optarg);
+			opts->masks[opts->n_masks++] = optarg;
+			break;
+		case OPT_OOM_SCORE_ADJ:
+			if (!set_oom_score_adj_option(opts, optarg))
+				return set_error("`--oom-score-adj %s`: want an integer from -1000 to 1000",
+						 optarg);
 			break;
 		case OPT_NO_INIT:
 			opts->no_init = true;

@@ -155,16 +155,18 @@ static int make_empty_file_at(int dirfd, const char *name)
 }
 
 /*
- * Binds SRC (with its submounts if RECURSIVE) onto TARGET, resolved against TARGET_FD (or
- * TARGET_FD itself when TARGET is ""). The attributes ATTRS (MOUNT_ATTR_*) are set on the
- * detached copy before it is attached, so it is never visible without them.
+ * Binds SRC (with its submounts if RECURSIVE), resolved against SRC_DIRFD (or SRC_DIRFD
+ * itself when SRC is ""), onto TARGET, resolved against TARGET_FD (or TARGET_FD itself
+ * when TARGET is ""). The attributes ATTRS (MOUNT_ATTR_*) are set on the detached copy
+ * before it is attached, so it is never visible without them.
  */
-static int bind_tree(const char *src, int target_fd, const char *target, unsigned int attrs,
-		     bool recursive)
+static int bind_tree_at(int src_dirfd, const char *src, int target_fd, const char *target,
+			unsigned int attrs, bool recursive)
 {
 	unsigned int rec = recursive ? AT_RECURSIVE : 0;
 	struct mount_attr attr = { .attr_set = attrs };
-	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	int tree = open_tree(src_dirfd, src,
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec | (*src ? 0 : AT_EMPTY_PATH));
 	int err;
 
 	if (tree < 0)
@@ -181,6 +183,13 @@ fail:
 	close(tree);
 	errno = err;
 	return -1;
+}
+
+/* bind_tree_at for a host path SRC. */
+static int bind_tree(const char *src, int target_fd, const char *target, unsigned int attrs,
+		     bool recursive)
+{
+	return bind_tree_at(AT_FDCWD, src, target_fd, target, attrs, recursive);
 }
 
 /*
@@ -494,16 +503,31 @@ static void make_mount_point(const char *root, const char *name, char *path)
 		fail("mkdir `%s`", name);
 }
 
-/* A fresh procfs: init is pid 1 of the new pid namespace, so it shows only the sandbox.
+/*
+ * A fresh procfs: init is pid 1 of the new pid namespace, so it shows only the sandbox.
  * Read-only because the sentry opens files in it with its own namespaces: a sysctl written
- * through it would be the host's. */
+ * through it would be the host's. The mount is read-only, not the superblock, so that the
+ * workload can still write its own oom_score_adj through a private writable copy of the
+ * mount before it drops its capabilities (identity.c); sandbox tasks can make no such copy
+ * (no CAP_SYS_ADMIN, and the policy denies the mount API).
+ */
 static void mount_proc(const char *root)
 {
+	const unsigned int attrs =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	char path[PATH_MAX];
+	int fs, mnt;
 
 	make_mount_point(root, "/proc", path);
-	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+	fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "proc", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		fail("mount `/proc`");
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	if (mnt < 0 || move_mount(mnt, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		fail("mount `/proc`");
+	close(mnt);
+	close(fs);
 }
 
 /* An empty read-only tmpfs: the sentry serves what programs probe in /sys. */
@@ -558,6 +582,22 @@ static void mount_dev_shm(const char *dev)
 		fail("mount `/dev/shm`");
 }
 
+/*
+ * A POSIX message queue filesystem: the sandbox has its own ipc namespace, and an mqueue
+ * mount shows the queues of the mounting process's one, so `ls /dev/mqueue` lists the
+ * sandbox's queues (mq_open itself needs no mount).
+ */
+static void mount_dev_mqueue(const char *dev)
+{
+	char path[PATH_MAX];
+
+	join_path(path, dev, "/mqueue");
+	if (make_dir(path, 0755) < 0)
+		fail("mkdir `/dev/mqueue`");
+	if (mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		fail("mount `/dev/mqueue`");
+}
+
 static void make_dev_symlinks(const char *dev)
 {
 	char path[PATH_MAX];
@@ -571,7 +611,7 @@ static void make_dev_symlinks(const char *dev)
 
 /*
  * /dev: a tmpfs holding only the host's null, zero, full, random, urandom and tty (bind
- * mounts, so the tmpfs itself can be nodev), pts, shm, and the usual symlinks.
+ * mounts, so the tmpfs itself can be nodev), pts, shm, mqueue, and the usual symlinks.
  */
 static void mount_dev(const char *root)
 {
@@ -583,6 +623,7 @@ static void mount_dev(const char *root)
 	bind_host_devices(dev);
 	mount_devpts(dev);
 	mount_dev_shm(dev);
+	mount_dev_mqueue(dev);
 	make_dev_symlinks(dev);
 }
 
@@ -754,6 +795,75 @@ static void mount_binds(const char *root, const struct options *opts)
 }
 
 /*
+ * PATH inside the new root (ROOTFD), symlinks resolved inside it and never out of it, for
+ * a mask or a read-only bind on top; -1 when it does not exist (skipped, as runc does).
+ * Any other failure fails the step: nothing is left unprotected silently.
+ */
+static int open_protected_path(int rootfd, const char *what, const char *path)
+{
+	int fd = openat_in_root(rootfd, path);
+
+	if (fd < 0 && errno != ENOENT)
+		fail("%s `%s`", what, path);
+	return fd;
+}
+
+/* `--readonly-path PATH` (linux.readonlyPaths): PATH with its submounts bound onto itself
+ * read-only; the mount's other flags (nosuid, noexec...) are kept. */
+static void make_path_read_only(int rootfd, const char *path)
+{
+	int fd = open_protected_path(rootfd, "readonly path", path);
+
+	if (fd < 0)
+		return;
+	if (bind_tree_at(fd, "", fd, "", MOUNT_ATTR_RDONLY, true) < 0)
+		fail("bind `%s` read-only", path);
+	close(fd);
+}
+
+/*
+ * `--mask PATH` (linux.maskedPaths), as runc's maskPath: a directory gets an empty
+ * read-only tmpfs on top, anything else the host's /dev/null bound read-only (reads give
+ * nothing, writes vanish: /dev/null ignores a read-only mount, as any device does).
+ */
+static void mask_path(int rootfd, const char *path)
+{
+	struct stat st;
+	int fd = open_protected_path(rootfd, "masked path", path);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0)
+		fail("masked path `%s`", path);
+	if (S_ISDIR(st.st_mode))
+		mount_tmpfs(fd, path, "ro,noexec");
+	else if (bind_tree("/dev/null", fd, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				    MOUNT_ATTR_NOEXEC, false) < 0)
+		fail("mask `%s` with `/dev/null`", path);
+	close(fd);
+}
+
+/*
+ * Read-only paths, then masks (runc's order), once everything else is mounted: a path
+ * under /proc, /dev or a --mount is protected on top of that mount, not under it.
+ */
+static void protect_paths(const char *root, const struct options *opts)
+{
+	int rootfd;
+
+	if (opts->n_readonly_paths == 0 && opts->n_masks == 0)
+		return;
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		fail("open new root");
+	for (size_t i = 0; i < opts->n_readonly_paths; i++)
+		make_path_read_only(rootfd, opts->readonly_paths[i]);
+	for (size_t i = 0; i < opts->n_masks; i++)
+		mask_path(rootfd, opts->masks[i]);
+	close(rootfd);
+}
+
+/*
  * `--readonly-root` (an OCI spec's root.readonly): the root mount itself becomes read-only
  * once every mount point in it exists, as runc does it, so that bind targets missing from
  * the image can still be created (in the overlay's upper layer). Mounts on top of it
@@ -810,6 +920,7 @@ void build_rootfs(const struct options *opts)
 	mount_sys(root);
 	mount_dev(root);
 	mount_binds(root, opts);
+	protect_paths(root, opts);
 	if (opts->readonly_root)
 		make_root_read_only(root);
 	pivot_into(root);

@@ -50,9 +50,11 @@ const PROVIDED: Record<string, string[]> = {
   '/dev': ['tmpfs', 'devtmpfs'],
   '/dev/pts': ['devpts'],
   '/dev/shm': ['tmpfs', 'bind'],
+  '/dev/mqueue': ['mqueue'],
 };
 
-/** Pseudo filesystems tsvisor does not mount: the sentry serves (or refuses) their paths. */
+/** Pseudo filesystems tsvisor does not mount elsewhere: the sentry serves (or refuses)
+ * their paths. */
 const SKIPPED_TYPES = new Set(['mqueue', 'cgroup', 'cgroup2', 'sysfs', 'proc', 'devpts']);
 
 function isBind(m: Mount): boolean {
@@ -147,6 +149,10 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   if (user.umask !== undefined) launcherArgs.push('--umask', user.umask.toString(8));
   // The launcher takes prlimit(1)'s names: RLIMIT_NOFILE is `nofile`.
   for (const r of p.rlimits ?? []) launcherArgs.push('--rlimit', `${r.type.slice('RLIMIT_'.length).toLowerCase()}=${r.soft}:${r.hard}`);
+  if (p.oomScoreAdj !== undefined) launcherArgs.push('--oom-score-adj', String(p.oomScoreAdj));
+  // Resolved inside the root by the launcher; paths missing there are skipped, as runc does.
+  for (const path of spec.linux?.readonlyPaths ?? []) launcherArgs.push('--readonly-path', path);
+  for (const path of spec.linux?.maskedPaths ?? []) launcherArgs.push('--mask', path);
 
   const mounts: SandboxMount[] = [];
   for (const m of spec.mounts ?? []) {

@@ -40,6 +40,7 @@ describe('spec → sandbox', () => {
   it('maps root, user, rlimits, namespaces and mounts onto the launcher', () => {
     const s = base();
     s.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 6], umask: 0o22 };
+    s.process.oomScoreAdj = 500;
     s.linux.namespaces = s.linux.namespaces.map((n: any) => (n.type === 'network' ? { type: 'network', path: '/run/netns/x' } : n));
     s.mounts.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] });
     s.mounts.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['mode=755', 'size=1m', 'rprivate', 'noexec'] });
@@ -48,14 +49,27 @@ describe('spec → sandbox', () => {
     expect(p.network).toBe('none');
     expect(p.launcherArgs).toEqual([
       '--readonly-root', '--netns', '/run/netns/x', '--uid', '1000', '--gid', '1000', '--groups', '5,6', '--umask', '22', '--rlimit', 'nofile=1024:1024',
+      '--oom-score-adj', '500',
+      '--readonly-path', '/proc/bus', '--readonly-path', '/proc/fs', '--readonly-path', '/proc/irq', '--readonly-path', '/proc/sys',
+      '--readonly-path', '/proc/sysrq-trigger',
+      '--mask', '/proc/acpi', '--mask', '/proc/asound', '--mask', '/proc/kcore', '--mask', '/proc/keys', '--mask', '/proc/latency_stats',
+      '--mask', '/proc/timer_list', '--mask', '/proc/timer_stats', '--mask', '/proc/sched_debug', '--mask', '/sys/firmware', '--mask', '/proc/scsi',
     ]);
     expect(p.identity).toEqual({ uid: 1000, gid: 1000, groups: [5, 6] });
-    // /proc, /dev, /dev/pts, /dev/shm, /sys are the launcher's own; mqueue and cgroup ignored.
+    // /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys are the launcher's own; cgroup ignored.
     expect(p.mounts).toEqual([
       { source: '/bundle/data', destination: '/data', readonly: true },
       { type: 'tmpfs', destination: '/run', options: ['mode=755', 'size=1m', 'noexec'] },
     ]);
-    expect(p.ignored).toEqual(expect.arrayContaining(['mount of mqueue on /dev/mqueue', 'mount of cgroup on /sys/fs/cgroup', 'tmpfs option rprivate on /run']));
+    expect(p.ignored).toEqual(expect.arrayContaining(['mount of cgroup on /sys/fs/cgroup', 'tmpfs option rprivate on /run']));
+    expect(p.ignored).not.toContain('mount of mqueue on /dev/mqueue');
+  });
+
+  it('passes no oom score, mask or read-only path the spec does not ask for', () => {
+    const s = base();
+    delete s.linux.maskedPaths;
+    s.linux.readonlyPaths = [];
+    expect(planSandbox(s, '/b').launcherArgs.filter((a) => /^--(oom-score-adj|mask|readonly-path)$/.test(a))).toEqual([]);
   });
 
   it('uses the host network without a network namespace', () => {

@@ -1,0 +1,148 @@
+// OCI config fields the launcher honours inside a real container: linux.maskedPaths,
+// linux.readonlyPaths (resolved inside the root, whatever symlinks the image holds),
+// process.oomScoreAdj, and the mqueue filesystem at /dev/mqueue.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxRoot, list, native, program, scratch, tsvisor, tsvisorBin } from '../helpers.js';
+
+let rootfs: string;
+let stateRoot: string;
+const bundles: string[] = [];
+
+beforeAll(() => {
+  const r = busyboxRoot();
+  if (!r) throw new Error('busybox-static is needed for the OCI tests (apt-get install busybox-static)');
+  rootfs = r;
+  chmodSync(rootfs, 0o755);
+  // A directory to mask and one to make read-only, both with content.
+  mkdirSync(join(rootfs, 'hidden'));
+  writeFileSync(join(rootfs, 'hidden', 'secret'), 'secret\n');
+  mkdirSync(join(rootfs, 'ro'));
+  writeFileSync(join(rootfs, 'etc', 'marker'), 'marker\n');
+  // Symlinks to absolute host paths: resolved inside the root, they name the container's
+  // /etc and /tmp, and a /usr/lib the busybox root does not have.
+  symlinkSync('/etc', join(rootfs, 'masklink'));
+  symlinkSync('/tmp', join(rootfs, 'rolink'));
+  symlinkSync('/usr/lib', join(rootfs, 'gone'));
+  stateRoot = scratch('tsvisor-oci-config-root-');
+});
+
+afterAll(() => {
+  for (const id of list(stateRoot)) oci(['delete', '--force', id]);
+  for (const b of bundles) rmSync(b, { recursive: true, force: true });
+  rmSync(stateRoot, { recursive: true, force: true });
+  rmSync(rootfs, { recursive: true, force: true });
+});
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `tsvisor --root R ARGS`, its output in files (as in oci.test.ts). */
+function oci(args: string[]): Result {
+  const dir = scratch('tsvisor-oci-out-');
+  const out = openSync(join(dir, 'out'), 'w+');
+  const err = openSync(join(dir, 'err'), 'w+');
+  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, ...args], { stdio: ['ignore', out, err], timeout: 30_000 });
+  closeSync(out);
+  closeSync(err);
+  const res = { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  rmSync(dir, { recursive: true });
+  return res;
+}
+
+/** Runs SCRIPT in a container from `tsvisor spec` (writable root), adjusted by EDIT. */
+function run(id: string, script: string, edit: (spec: any) => void): Result {
+  const dir = scratch('tsvisor-bundle-');
+  bundles.push(dir);
+  const r = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  spec.root = { path: rootfs, readonly: false };
+  spec.process.terminal = false;
+  spec.process.args = ['sh', '-c', script];
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  return oci(['run', '--bundle', dir, id]);
+}
+
+/** Whether this process may lower its oom_score_adj (CAP_SYS_RESOURCE, bit 24). */
+function hasSysResource(): boolean {
+  const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+  return ((BigInt(`0x${bnd}`) >> 24n) & 1n) === 1n;
+}
+
+describe('OCI config', () => {
+  // The sandbox's /proc is a procfs of the same kernel: what the host's shows exists there.
+  const maskedFile = ['/proc/kcore', '/proc/keys', '/proc/timer_list'].find((p) => existsSync(p))!;
+  const maskedDir = existsSync('/proc/acpi') ? '/proc/acpi' : '/hidden';
+
+  it('masks paths, makes paths read-only, sets oom_score_adj and mounts /dev/mqueue', () => {
+    const r = run('config', [
+      `cat ${maskedFile}; echo "file $?"`,
+      `ls -A ${maskedDir}; echo "dir $?"`,
+      'ls -A /hidden; echo "hidden $?"',
+      'touch /ro/x 2>&1; echo "ro $?"',
+      'touch /tmp/x && echo "tmp writable"',
+      'cat /proc/self/oom_score_adj',
+      'ls -A /dev/mqueue; echo "mqueue $?"',
+      'grep "^mqueue /dev/mqueue " /proc/mounts',
+    ].join('; '), (s) => {
+      s.process.oomScoreAdj = 500;
+      // Docker's defaults are kept: those missing from this kernel's /proc are skipped.
+      s.linux.maskedPaths.push(maskedFile, maskedDir, '/hidden', '/no/such/path');
+      s.linux.readonlyPaths.push('/ro', '/no/such/dir');
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    // Empty file and directories: /dev/null and empty tmpfs on top.
+    expect(lines.slice(0, 5)).toEqual(['file 0', 'dir 0', 'hidden 0', 'touch: /ro/x: Read-only file system', 'ro 1']);
+    expect(lines.slice(5, 8)).toEqual(['tmp writable', '500', 'mqueue 0']);
+    expect(lines[8]).toMatch(/^mqueue \/dev\/mqueue mqueue rw,nosuid,nodev,noexec\b/);
+    // The masks and the read-only bind were the container's own: the rootfs is untouched.
+    expect(readFileSync(join(rootfs, 'hidden', 'secret'), 'utf8')).toBe('secret\n');
+    writeFileSync(join(rootfs, 'ro', 'host-write'), '');
+  });
+
+  it('resolves symlinks in the image inside the root', () => {
+    const r = run('symlinks', 'ls -A /etc; echo "etc $?"; touch /tmp/x 2>&1; echo "tmp $?"', (s) => {
+      s.linux.maskedPaths = ['/masklink', '/gone'];
+      s.linux.readonlyPaths = ['/rolink'];
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // /masklink -> /etc masked the container's /etc (its marker hidden), /rolink -> /tmp made
+    // the container's /tmp read-only, /gone -> /usr/lib (not in the image) was skipped.
+    expect(r.stdout).toBe('etc 0\ntouch: /tmp/x: Read-only file system\ntmp 1\n');
+    // Neither the host's /etc nor the image's was touched.
+    expect(existsSync('/etc/passwd')).toBe(true);
+    expect(readFileSync(join(rootfs, 'etc', 'marker'), 'utf8')).toBe('marker\n');
+  });
+
+  it('refuses an oomScoreAdj below the current one without CAP_SYS_RESOURCE', () => {
+    const r = run('oom-low', 'cat /proc/self/oom_score_adj', (s) => (s.process.oomScoreAdj = -500));
+    if (hasSysResource()) {
+      expect(r.stdout).toBe('-500\n');
+      return;
+    }
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/oom_score_adj `-500`: below the current value -?\d+, and going lower needs CAP_SYS_RESOURCE/);
+  });
+});
+
+describe('POSIX message queues', () => {
+  it('mq_open, mq_send, mq_receive and mq_unlink work under `tsvisor do` as natively', () => {
+    const prog = program('mqueue');
+    const nat = native([prog]);
+    expect(nat.status, nat.stderr).toBe(0);
+    const r = tsvisor(['do', '--', prog]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(nat.stdout);
+  });
+});

@@ -19,6 +19,9 @@ import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
 import { Cgroup } from '../sandbox/cgroup.js';
 import type { Globals } from './container.js';
 import { envRecord } from './convert.js';
+import { compileOciSeccomp, type OciSeccomp } from './seccomp-profile.js';
+import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
+import { capabilityMask } from '../sentry/abi/capability.js';
 import { Log } from './log.js';
 import { isAlive } from './proc.js';
 import type { Spec } from './spec.js';
@@ -58,6 +61,10 @@ export interface ExecPlan {
   terminal: boolean;
   /** process.consoleSize, given: the launcher sets it (--console-size). */
   hasConsoleSize: boolean;
+  /** The capabilities to grant (hexadecimal mask), from the process or the container. */
+  capabilities: string;
+  /** The container's linux.seccomp, applied to every process in it as runc does. */
+  seccomp?: OciSeccomp;
 }
 
 interface ProcessJson {
@@ -67,6 +74,8 @@ interface ProcessJson {
   env?: unknown;
   cwd?: unknown;
   user?: { uid?: unknown; gid?: unknown; additionalGids?: unknown; umask?: unknown };
+  capabilities?: { permitted?: unknown };
+  oomScoreAdj?: unknown;
 }
 
 function isStrings(v: unknown): v is string[] {
@@ -131,6 +140,13 @@ export function planExec(g: Globals, id: string, o: ExecOptions): ExecPlan {
   if (groups.length > 0) launcherArgs.push('--groups', groups.join(','));
   if (user.umask !== undefined) launcherArgs.push('--umask', (user.umask as number).toString(8));
   if (c.runtime?.cgroup) launcherArgs.push(...Cgroup.reopen(c.runtime.cgroup).launcherArgs());
+  const oom = p.oomScoreAdj ?? spec.process?.oomScoreAdj;
+  if (oom !== undefined) {
+    if (typeof oom !== 'number' || !Number.isInteger(oom) || oom < -1000 || oom > 1000) throw new Error('`process.oomScoreAdj`: want an integer from -1000 to 1000');
+    launcherArgs.push('--oom-score-adj', String(oom));
+  }
+  const permitted = p.capabilities ? p.capabilities.permitted ?? [] : spec.process?.capabilities?.permitted;
+  if (permitted !== undefined && !isStrings(permitted)) throw new Error('`process.capabilities.permitted`: want an array of names');
   // Absolute: the exec daemon and the launcher run in `/`.
   if (o.consoleSocket) launcherArgs.push('--console-socket', resolve(o.consoleSocket));
   const size = terminal ? p.consoleSize : undefined;
@@ -156,6 +172,8 @@ export function planExec(g: Globals, id: string, o: ExecOptions): ExecPlan {
     log: g.log,
     terminal,
     hasConsoleSize: size !== undefined,
+    capabilities: (permitted ? capabilityMask(permitted) : GRANTABLE_CAPABILITIES).toString(16),
+    seccomp: spec.linux?.seccomp,
   };
 }
 
@@ -175,6 +193,8 @@ function launch(plan: ExecPlan, log: Log, hold = false): RunningSandbox {
     rlimits: [],
     joinPid: plan.initPid,
     holdUntilStart: hold,
+    capabilities: BigInt(`0x${plan.capabilities}`),
+    userFilter: plan.seccomp && compileOciSeccomp(plan.seccomp),
   });
 }
 

@@ -490,6 +490,18 @@ describe('config.json features', () => {
     expect(r.status).toBe(0);
     rmSync(join(rootfs, 'tmp', 'f'), { force: true });
 
+    // Processes exec'd into the container get its filter and its capabilities too.
+    const running = bundle((s) => {
+      s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+      s.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+      s.process.args = ['sleep', '60'];
+    });
+    expect(createWithOutput('seccomp-exec', running).r.status).toBe(0);
+    expect(oci(['start', 'seccomp-exec']).status).toBe(0);
+    const e = oci(['exec', 'seccomp-exec', 'sh', '-c', 'mkdir /tmp/e 2>&1; grep CapEff /proc/self/status']);
+    expect(e.stdout).toBe("mkdir: can't create directory '/tmp/e': Operation not permitted\nCapEff:\t0000000000000020\n");
+    expect(oci(['delete', '--force', 'seccomp-exec']).status).toBe(0);
+
     const notify = bundle((s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' }));
     const refused = oci(['run', '--bundle', notify, 'notify']);
     expect(refused.status).not.toBe(0);

@@ -316,6 +316,40 @@ void channel_wait_go(void)
 		fail_because("unexpected record type", "read `G` record");
 }
 
+/* `P` + our pid (4 bytes, little-endian, host pid namespace), for --detach. */
+void channel_send_pid(pid_t pid)
+{
+	uint32_t u = (uint32_t)pid;
+	unsigned char record[5] = { 'P', u & 0xff, (u >> 8) & 0xff, (u >> 16) & 0xff, u >> 24 };
+
+	if (send_record(record, sizeof record, NULL, 0, 0) < 0)
+		fail("send `P` record");
+}
+
+/* `X` + pid 1's exit code (one byte), for --detach. Safe in a signal handler. */
+void channel_send_exit(int code)
+{
+	unsigned char record[2] = { 'X', (unsigned char)code };
+
+	if (channel >= 0 && send(channel, record, sizeof record, MSG_NOSIGNAL) < 0) {
+		/* The sentry is gone: nobody to tell. */
+	}
+}
+
+int channel_fd(void)
+{
+	return channel;
+}
+
+/* After poll said the channel is readable: whether the sentry closed its end (EOF). */
+bool channel_closed_by_peer(void)
+{
+	unsigned char byte;
+	ssize_t n = recv(channel, &byte, sizeof byte, MSG_DONTWAIT | MSG_PEEK);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* ---- the relay: workload -> init, a packet-mode pipe (one write, one message) ---- */
 
 /* Makes FD (the relay's write end) where this process's records go from now on. */

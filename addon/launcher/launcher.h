@@ -67,6 +67,7 @@ struct options {
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
 	pid_t join_pid;             /* --join PID: into that sandbox's init's namespaces, or 0 */
 	bool no_init;               /* --no-init: the workload is pid 1 itself (OCI) */
+	bool detach;                /* --detach: leave the sentry's process, report `P` and `X` */
 	const char **readonly_paths; /* --readonly-path PATH...: bound read-only (rootfs.c) */
 	size_t n_readonly_paths;
 	const char **masks;          /* --mask PATH...: made inaccessible (rootfs.c) */
@@ -97,6 +98,10 @@ bool channel_adopt(int fd);
 void channel_close(void);
 void channel_read_filter(struct sock_fprog *prog);
 const struct sock_fprog *channel_read_user_filter(void);
+void channel_send_pid(pid_t pid);
+void channel_send_exit(int code);
+int channel_fd(void);
+bool channel_closed_by_peer(void);
 void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd);
 void channel_send_error(const char *msg);
 void channel_wait_go(void);

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@
 /* Signals init passes on to the workload. */
 static const int forwarded_signals[] = { SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
 					 SIGUSR1, SIGUSR2, SIGWINCH };
+
+static int watch_detached(pid_t pid);
 
 /* The launcher's child (init), for its SIGTERM handler; 0 until forked. */
 static volatile pid_t init_pid;
@@ -293,6 +296,7 @@ static void on_sigterm(int sig)
 	(void)sig;
 	if (init_pid > 0)
 		kill(init_pid, SIGKILL);
+	channel_send_exit(EXIT_SIGTERM); /* for --detach; async-signal-safe: one send(2) */
 	_exit(EXIT_SIGTERM);
 }
 
@@ -357,8 +361,63 @@ static _Noreturn void run_launcher(const struct options *opts, const struct sock
 		close(relay[0]);
 		close(host_proc);
 	}
+	if (opts->detach)
+		exit(watch_detached(pid));
 	channel_close();
 	exit(exit_code(wait_for(pid)));
+}
+
+/*
+ * --detach: the launcher leaves its parent (the sentry's process) so that, orphaned, it is
+ * adopted by the nearest subreaper above: containerd's shim reaps it as the container's
+ * process, which lives in the container's cgroup and namespaces (but pid) and exits with
+ * its status. The sentry learns our pid from a `P` record and the status from `X`.
+ */
+static void detach_from_sentry(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		fail("fork to detach");
+	if (pid > 0)
+		_exit(0);
+	/* Our parent-death signal went with the fork: the sentry's end of the channel tells
+	 * whether it is still there (watch_detached). */
+	channel_send_pid(getpid());
+}
+
+/*
+ * Waits for pid 1 (PID) while watching the channel: if the sentry goes, its sandbox cannot
+ * go on (every trapped call would fail), so pid 1 is killed. Sends pid 1's code as `X`
+ * and returns it.
+ */
+static int watch_detached(pid_t pid)
+{
+	int pidfd = pidfd_open(pid, 0 /* flags */);
+	int status;
+
+	if (pidfd < 0)
+		fail("pidfd_open pid 1");
+	for (bool sentry_gone = false;;) {
+		struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN },
+					 { .fd = sentry_gone ? -1 : channel_fd(), .events = POLLIN } };
+
+		if (poll(fds, 2, -1 /* no timeout */) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("poll pid 1 and the channel");
+		}
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents && channel_closed_by_peer()) {
+			sentry_gone = true;
+			kill(pid, SIGKILL);
+		}
+	}
+	close(pidfd);
+	status = exit_code(wait_for(pid));
+	channel_send_exit(status);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -388,6 +447,8 @@ int main(int argc, char **argv)
 	opts.user_filter = channel_read_user_filter();
 	if (opts.join_pid > 0) /* OCI exec: into a running sandbox (join.c) */
 		run_join(&opts, &prog);
+	if (opts.detach)
+		detach_from_sentry();
 	if (opts.netns) /* first: the host's namespace is not ours to join from a new userns */
 		join_netns(opts.netns);
 	if (opts.userns)

@@ -43,6 +43,7 @@
 #define OPT_CAPS 0x21b
 #define OPT_TMPFS 0x21c
 #define OPT_NO_OVERLAY 0x21d
+#define OPT_DETACH 0x221
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -151,6 +152,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "caps", required_argument, NULL, OPT_CAPS },
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "no-overlay", no_argument, NULL, OPT_NO_OVERLAY },
+		{ "detach", no_argument, NULL, OPT_DETACH },
 		{ "readonly-path", required_argument, NULL, OPT_READONLY_PATH },
 		{ "mask", required_argument, NULL, OPT_MASK },
 		{ "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
@@ -257,6 +259,9 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			if (!parse_tmpfs(optarg, &opts->mounts[opts->n_mounts]))
 				return set_error("`--tmpfs %s`: want DST[:OPTIONS], DST absolute", optarg);
 			opts->n_mounts++;
+			break;
+		case OPT_DETACH:
+			opts->detach = true;
 			break;
 		case OPT_NO_OVERLAY:
 			opts->no_overlay = true;

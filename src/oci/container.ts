@@ -100,6 +100,7 @@ export async function create(g: Globals, id: string, o: CreateOptions): Promise<
     writeJsonAtomic(join(dir, 'state.json'), record);
     const daemonOpts: DaemonOptions = { log: g.log, strace: g.strace };
     if (o.consoleSocket) daemonOpts.consoleSocket = resolve(o.consoleSocket);
+    if (o.pidFile) daemonOpts.detach = true;
     writeJsonAtomic(join(dir, 'daemon.json'), daemonOpts);
     // Detached: its own session, so signals meant for this command (or its terminal)
     // never reach the container.
@@ -122,7 +123,9 @@ export async function create(g: Globals, id: string, o: CreateOptions): Promise<
       rmSync(dir, { recursive: true, force: true });
       throw new Error(msg.startsWith('error: ') ? msg.slice(7) : `the sandbox daemon exited (${child.exitCode ?? child.signalCode}) before it was ready`);
     }
-    if (o.pidFile) writePidFile(o.pidFile, child.pid!);
+    // The launcher, adopted by the caller as a subreaper (containerd's shim), exits with the
+    // container's status; it lives in the container's cgroup, where the shim reads stats.
+    if (o.pidFile) writePidFile(o.pidFile, loadContainer(g.root, id).runtime?.launcher?.pid ?? child.pid!);
     child.unref();
   } finally {
     release();

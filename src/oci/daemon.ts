@@ -3,14 +3,16 @@
 // container's process. It launches the sandbox held before exec (its cgroup where
 // linux.cgroupsPath says, else beneath our own: src/sandbox/cgroup.ts), runs the
 // createRuntime and prestart hooks once the namespaces exist, tells `create` it is ready
-// on fd 3, then serves start/wait on DIR/ctl.sock. Its pid is the one in --pid-file, and
-// it exits with the container's exit status: containerd's shim, a subreaper, learns the
-// status by reaping it, exactly as it reaps runc's container init.
+// on fd 3, then serves start/wait on DIR/ctl.sock, and exits with the container's exit
+// status. With --pid-file, the launcher leaves this process (--detach) and its pid is the
+// one in the file: containerd's shim, a subreaper, adopts it and learns the container's
+// status by reaping it, exactly as it reaps runc's container init; living in the
+// container's cgroup and namespaces, it is also where the shim reads stats and OOM events.
 //
 // It writes only DIR/runtime.json (see state.ts) and never to its stderr, which belongs to
-// the container: its own messages go to --log. Once the sentry runs, this process's main
-// thread wears the tasks' file identity (src/sandbox/creds.ts), so every file it writes
-// from then on goes through libuv's thread pool, whose threads keep the daemon's own.
+// the container: its own messages go to --log. While the sentry answers a call, this
+// process's main thread wears the calling task's file identity (src/sandbox/creds.ts), so
+// every file it writes goes through libuv's thread pool, whose threads keep the daemon's own.
 import { createWriteStream, readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +33,10 @@ export interface DaemonOptions {
   strace?: string;
   /** create --console-socket, absolute: where the terminal's master goes. */
   consoleSocket?: string;
+  /** create --pid-file: its caller reaps the pid there (containerd's shim, a subreaper),
+   * which is the launcher's: it leaves us (launcher --detach) to live in the container's
+   * cgroup and namespaces and exit with the container's status. */
+  detach?: boolean;
 }
 
 /** The fd on which `create` waits for "ok" or an error message. */
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
   try {
     sandbox = startSandbox({
       ...plan,
+      detach: opts.detach,
       // Empty is absent: the runtime picks (runtime-spec config-linux.md).
       cgroupsPath: spec.linux?.cgroupsPath || undefined,
       stdio: 'inherit',

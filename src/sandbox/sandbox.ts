@@ -72,6 +72,10 @@ export interface SandboxOptions {
   /** A seccomp program of the user's own (an OCI config's linux.seccomp, compiled by
    * src/oci/seccomp-profile.ts), installed above tsvisor's: it can only take calls away. */
   userFilter?: Buffer;
+  /** The launcher leaves this process (launcher `--detach`) to be adopted by the nearest
+   * subreaper, containerd's shim for an OCI container, which reaps it as the container's
+   * process: `pid` is then its pid, and its code comes over the channel. */
+  detach?: boolean;
   /** Run ARGV itself as the sandbox's pid 1 (the OCI shape) instead of under an init that
    * reaps orphans and forwards signals (`tsvisor do`'s default, as `docker run --init`). */
   noInit?: boolean;
@@ -139,6 +143,10 @@ export class RunningSandbox {
   private readonly startedAt = performance.now();
   private readonly watch: LimitWatch;
   private wearsIdentity = false;
+  /** With detach: the launcher that left us, a pidfd on it, and its code once sent. */
+  private detached: { pid: number; pidfd: number; watcher: Watcher; code?: number } | undefined;
+  private over = false;
+  private endWith: (code: number | null, signal: NodeJS.Signals | null) => void = () => {};
 
   constructor(
     readonly child: ChildProcess,
@@ -154,6 +162,7 @@ export class RunningSandbox {
       const end = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (done) return;
         done = true;
+        this.over = true;
         // exited never rejects: whoever holds the sandbox gets a status, whatever failed.
         this.finish(code, signal).then(resolve, (err: Error) => {
           this.opts.log.warn(`ending the sandbox: ${err.message}`);
@@ -162,7 +171,9 @@ export class RunningSandbox {
           resolve({ code: c, setupError: this.setupError, missing: new Map(), trapped: new Map(), reason: exitReason(c, this.setupError, this.endedBy, usage, {}), usage, limits: this.opts.limits ?? {} });
         });
       };
-      child.on('exit', end);
+      this.endWith = end;
+      // Detached, the launcher we spawned exits 0 once its fork has taken over.
+      child.on('exit', (code, signal) => (opts.detach && code === 0 ? undefined : end(code, signal)));
       child.on('error', (err) => {
         this.setupError = `spawning the launcher: ${err.message}`;
         // A launcher that never started emits no 'exit'.
@@ -175,7 +186,12 @@ export class RunningSandbox {
 
   /** Host pid of the launcher (the process whose exit status is the sandbox's). */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.detached?.pid ?? this.child.pid;
+  }
+
+  private signalLauncher(sig: NodeJS.Signals): void {
+    if (this.detached) native().pidfdSendSignal(this.detached.pidfd, constants.signals[sig]);
+    else this.child.kill(sig);
   }
 
   /** Lets a held workload exec (see holdUntilStart); false if it is not waiting. */
@@ -198,11 +214,11 @@ export class RunningSandbox {
    * The first reason given is the one reported.
    */
   private end(why: EndedBy): void {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.over) return;
     this.endedBy ??= why;
     this.watch.stop();
     if (why === 'killed' || !this.cgroup) {
-      this.child.kill('SIGTERM');
+      this.signalLauncher('SIGTERM');
       if (this.cgroup) setTimeout(() => this.killCgroup(), 1000).unref();
       return;
     }
@@ -210,10 +226,10 @@ export class RunningSandbox {
   }
 
   private killCgroup(): void {
-    if (!this.cgroup || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (!this.cgroup || this.over) return;
     this.cgroup.kill().catch((err: Error) => {
       this.opts.log.warn(`killing the sandbox: ${err.message}`);
-      this.child.kill('SIGKILL');
+      this.signalLauncher('SIGKILL');
     });
   }
 
@@ -227,6 +243,8 @@ export class RunningSandbox {
         if (typeof r === 'number' && r === -11) return;
         this.channelWatch?.stop();
         this.channelWatch = undefined;
+        // Detached, a launcher that failed before it said who it is ends here.
+        if (this.opts.detach && !this.detached && this.child.exitCode === 0) this.endWith(125, null);
         return;
       }
       this.onRecord(buf.subarray(0, r.n), r.fds);
@@ -247,6 +265,25 @@ export class RunningSandbox {
     }
     for (const fd of fds) native().close(fd);
     if (type === 'E') this.setupError = rec.subarray(1).toString('utf8').trim();
+    if (type === 'P' && rec.length === 5 && this.opts.detach && !this.detached) this.adoptDetached(rec.readUInt32LE(1));
+    if (type === 'X' && rec.length === 2 && this.detached) this.detached.code = rec[1];
+  }
+
+  /** The launcher that left us is PID: watch it, as it is no child of ours. */
+  private adoptDetached(pid: number): void {
+    const n = native();
+    const pidfd = n.pidfdOpen(pid, 0);
+    if (pidfd < 0) {
+      this.setupError ??= `the detached launcher ${pid} is gone (errno ${-pidfd})`;
+      this.endWith(125, null);
+      return;
+    }
+    const watcher = watch(pidfd, () => {
+      // Its `X` was sent before it exited: take what the channel still holds first.
+      this.onChannel();
+      this.endWith(this.detached?.code ?? 128 + constants.signals.SIGKILL, null);
+    });
+    this.detached = { pid, pidfd, watcher };
   }
 
   private startSentry(listener: number, rootfd: number): void {
@@ -306,6 +343,10 @@ export class RunningSandbox {
     this.sentry?.stop();
     this.channelWatch?.stop();
     this.kernel?.tasks.clear();
+    if (this.detached) {
+      this.detached.watcher.stop();
+      native().close(this.detached.pidfd);
+    }
     const n = native();
     for (const fd of [...this.ownedFds, this.channel]) n.close(fd);
     try {
@@ -405,6 +446,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   const caps = usesUserNamespace(opts) ? 0n : (opts.capabilities ?? DEFAULT_CAPABILITIES) & GRANTABLE_CAPABILITIES;
   if (caps) args.push('--caps', caps.toString(16));
   if (opts.noInit && !opts.joinPid) args.push('--no-init');
+  if (opts.detach && !opts.joinPid) args.push('--detach');
   args.push(...(opts.launcherArgs ?? []));
   for (const m of opts.mounts) {
     if ('type' in m) args.push('--tmpfs', `${m.destination}:${m.options.join(',')}`);

@@ -4,7 +4,7 @@
 // a rootfs made at test time. Runs when CI=true (installing docker.io if missing) or when
 // dockerd is there and starts; otherwise every test says why it was skipped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +176,32 @@ describe('docker on tsvisor', () => {
     expect(bomb.stdout).not.toMatch(/all forked/);
     expect(bomb.stderr).toMatch(/fork/);
     expect(bomb.status).not.toBe(0);
+  });
+
+  it('reports the container\'s own cgroup and namespaces: stats, OOMKilled, State.Pid', async (ctx) => {
+    if (skipReason) return ctx.skip();
+    const id = docker(['run', '-d', '--runtime=tsvisor', '--memory', '64m', IMAGE, 'sleep', '60']).stdout.trim();
+    try {
+      // containerd's shim reads stats from the cgroup of the pid it reaps: the container's.
+      const usage = docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', id]).stdout;
+      expect(usage).toMatch(/ \/ 64MiB\n$/);
+      // The container's few processes, not the shim's or the sentry's memory.
+      const [, amount, unit] = usage.match(/^([\d.]+)(B|KiB|MiB)/) ?? [];
+      expect(Number(amount) / (unit === 'MiB' ? 1 : 1024)).toBeLessThan(16);
+      const pid = Number(docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout);
+      const inside = docker(['exec', id, 'readlink', '/proc/self/ns/net']).stdout;
+      expect(readlinkSync(`/proc/${pid}/ns/net`) + '\n').toBe(inside);
+    } finally {
+      docker(['rm', '-f', id]);
+    }
+    const hog = docker(['run', '-d', '--runtime=tsvisor', '--memory', '32m', IMAGE, 'sh', '-c', 'x=0123456789abcdef; while true; do x=$x$x; done']).stdout.trim();
+    try {
+      const deadline = Date.now() + 20_000;
+      while (docker(['inspect', '-f', '{{.State.Running}}', hog]).stdout.trim() === 'true' && Date.now() < deadline) await sleep(200);
+      expect(docker(['inspect', '-f', '{{.State.ExitCode}} {{.State.OOMKilled}}', hog]).stdout).toBe('137 true\n');
+    } finally {
+      docker(['rm', '-f', hog]);
+    }
   });
 
   it('runs detached: logs, top, kill -s, inspect, stop', async (ctx) => {

@@ -1,7 +1,7 @@
 // The OCI runtime end to end: real bundles (busybox rootfs made at test time), real
 // sandboxes, every command a separate `tsvisor` process as containerd would run them.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,7 @@ sys.stdout.write(msg.decode() + '|' + out.decode().replace('\\r', ''))
 /** create with stdout/stderr in files we can read while the container runs. */
 function createWithOutput(id: string, dir: string, extra: string[] = []): { out: string; err: string; r: Result } {
   const io = scratch('tsvisor-oci-io-');
+  bundles.push(io); // removed with the bundles
   const out = join(io, 'out'), err = join(io, 'err');
   const outFd = openSync(out, 'w+'), errFd = openSync(err, 'w+');
   const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, 'create', '--bundle', dir, ...extra, id], {
@@ -140,11 +141,15 @@ describe('OCI lifecycle', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
 
+    // The pid file names the launcher, which exits with the container's status: it lives in
+    // the container's namespaces (but its pid namespace) and cgroup, where a shim looks.
     const daemonPid = Number(readFileSync(pidFile, 'utf8'));
     expect(existsSync(`/proc/${daemonPid}`)).toBe(true);
     const created = state('life');
     expect(created).toMatchObject({ id: 'life', status: 'created', bundle: dir, rootfs, owner: 'root' });
     expect(created.pid).toBeGreaterThan(0);
+    for (const ns of ['net', 'mnt', 'ipc', 'uts']) expect(readlinkSync(`/proc/${daemonPid}/ns/${ns}`)).toBe(readlinkSync(`/proc/${created.pid}/ns/${ns}`));
+    expect(readFileSync(`/proc/${daemonPid}/cgroup`, 'utf8')).toBe(readFileSync(`/proc/${created.pid}/cgroup`, 'utf8'));
     // Held at "go": nothing of the container's has run.
     await sleep(200);
     expect(readFileSync(out, 'utf8')).toBe('');
@@ -393,7 +398,8 @@ sys.stdout.write(out.decode().replace('\\r', '') + '|' + str(os.waitstatus_to_ex
     expect(createWithOutput('crash', dir, ['--pid-file', pidFile]).r.status).toBe(0);
     expect(oci(['start', 'crash']).status).toBe(0);
     const { pid } = state('crash');
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    const daemon = JSON.parse(readFileSync(join(stateRoot, 'crash', 'state.json'), 'utf8')).daemon.pid as number;
+    process.kill(daemon, 'SIGKILL');
     await until('stopped', () => state('crash').status === 'stopped');
     // The sandbox died with its sentry (fail closed).
     await until('the sandbox gone', () => !existsSync(`/proc/${pid}`));

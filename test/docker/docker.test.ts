@@ -191,6 +191,8 @@ describe('docker on tsvisor', () => {
       const pid = Number(docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout);
       const inside = docker(['exec', id, 'readlink', '/proc/self/ns/net']).stdout;
       expect(readlinkSync(`/proc/${pid}/ns/net`) + '\n').toBe(inside);
+      // So another container can share its network, as Docker does it: by that pid's path.
+      expect(run(['--network', `container:${id}`], ['readlink', '/proc/self/ns/net']).stdout).toBe(inside);
     } finally {
       docker(['rm', '-f', id]);
     }

@@ -80,12 +80,18 @@ void close_inherited_fds(int keep)
  * none`. The cgroup namespace is rooted at the sandbox's cgroup (joined just before), so
  * /proc/self/cgroup shows `/` instead of the host's cgroup paths.
  */
-void unshare_namespaces(bool net_none)
+/* New namespaces of every kind but those joined (netns.c) and, with `--net host`, the
+ * network. */
+void unshare_namespaces(const struct options *opts)
 {
-	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP;
 
-	if (net_none)
+	if (opts->net_none && !opts->netns)
 		flags |= CLONE_NEWNET;
+	if (!opts->ipcns)
+		flags |= CLONE_NEWIPC;
+	if (!opts->utsns)
+		flags |= CLONE_NEWUTS;
 	if (unshare(flags) < 0)
 		fail("unshare");
 }

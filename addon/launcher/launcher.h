@@ -60,6 +60,8 @@ struct options {
 	size_t n_groups;
 	int umask;               /* --umask, -1: inherited */
 	const char *netns;       /* --netns PATH: join instead of a new one (netns.c) */
+	const char *ipcns;       /* --ipcns PATH: the same for the IPC namespace */
+	const char *utsns;       /* --utsns PATH: the same for the UTS namespace */
 	bool readonly_root;      /* --readonly-root: the root mount made read-only last */
 	bool userns;             /* --userns: all of it inside a new user namespace (userns.c) */
 	const char *console_socket; /* --console-socket PATH: a pty for the workload */
@@ -134,8 +136,9 @@ void apply_identity(const struct options *opts);
 bool set_oom_score_adj_option(struct options *opts, const char *arg);
 void apply_oom_score_adj(const struct options *opts);
 
-/* netns.c: `--netns PATH`, joined by the launcher before it unshares the rest. */
-void join_netns(const char *path);
+/* netns.c: `--netns`, `--ipcns`, `--utsns`, joined by the launcher before it unshares the
+ * rest. */
+void join_namespaces(const struct options *opts);
 
 /* userns.c: `--userns`, entered by the launcher before any other namespace. */
 void enter_user_namespace(void);
@@ -154,7 +157,7 @@ void build_rootfs(const struct options *opts);
 void die_with_parent(pid_t expected_parent);
 void die_with_launcher(int launcher_pidfd);
 void close_inherited_fds(int keep);
-void unshare_namespaces(bool net_none);
+void unshare_namespaces(const struct options *opts);
 void set_hostname(const char *name);
 void open_sandbox_network(bool userns);
 void bring_up_loopback(void);

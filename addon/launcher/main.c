@@ -207,7 +207,9 @@ static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 	if (opts->net_none)
 		open_sandbox_network(opts->userns);
 	build_rootfs(opts);
-	set_hostname(opts->hostname);
+	/* A joined UTS namespace keeps the name its owner gave it. */
+	if (!opts->utsns)
+		set_hostname(opts->hostname);
 	/* Not in a root that is the user's own (OCI): runc leaves the image's files alone, and
 	 * Docker binds its own. */
 	if (!opts->no_overlay)
@@ -449,10 +451,10 @@ int main(int argc, char **argv)
 		run_join(&opts, &prog);
 	if (opts.detach)
 		detach_from_sentry();
-	if (opts.netns) /* first: the host's namespace is not ours to join from a new userns */
-		join_netns(opts.netns);
+	/* First: the host's namespaces are not ours to join from a new userns. */
+	join_namespaces(&opts);
 	if (opts.userns)
 		enter_user_namespace();
-	unshare_namespaces(opts.net_none && !opts.netns);
+	unshare_namespaces(&opts);
 	run_launcher(&opts, &prog);
 }

@@ -1,8 +1,10 @@
 /*
- * `--netns PATH`: the sandbox joins an existing network namespace (an OCI spec's
- * linux.namespaces entry of type network with a path; Docker and CNI create the namespace
- * and configure it before the container starts) instead of getting a new one. The
- * launcher joins it before unsharing the others, so init and the workload are born in it.
+ * `--netns PATH`, `--ipcns PATH`, `--utsns PATH`: the sandbox joins an existing namespace
+ * (an OCI spec's linux.namespaces entry with a path) instead of getting a new one. Docker
+ * and CNI create and configure the network namespace before the container starts;
+ * Kubernetes has a pod's containers share the network, IPC and UTS namespaces of its
+ * sandbox container. The launcher joins them before unsharing the others, so init and
+ * the workload are born in them.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -11,13 +13,25 @@
 
 #include "launcher.h"
 
-void join_netns(const char *path)
+/* Joins the namespace of TYPE (CLONE_NEW*) at PATH; NAME says which, for messages. */
+static void join_namespace(const char *path, int type, const char *name)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		fail("open network namespace `%s`", path);
-	if (setns(fd, CLONE_NEWNET) < 0)
-		fail("setns network namespace `%s`", path);
+		fail("open %s namespace `%s`", name, path);
+	/* setns checks the type: a path to another kind of namespace fails EINVAL. */
+	if (setns(fd, type) < 0)
+		fail("setns %s namespace `%s`", name, path);
 	close(fd);
+}
+
+void join_namespaces(const struct options *opts)
+{
+	if (opts->netns)
+		join_namespace(opts->netns, CLONE_NEWNET, "network");
+	if (opts->ipcns)
+		join_namespace(opts->ipcns, CLONE_NEWIPC, "IPC");
+	if (opts->utsns)
+		join_namespace(opts->utsns, CLONE_NEWUTS, "UTS");
 }

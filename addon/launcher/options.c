@@ -44,6 +44,8 @@
 #define OPT_TMPFS 0x21c
 #define OPT_NO_OVERLAY 0x21d
 #define OPT_DETACH 0x221
+#define OPT_IPCNS 0x222
+#define OPT_UTSNS 0x223
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -143,6 +145,8 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "groups", required_argument, NULL, OPT_GROUPS },
 		{ "umask", required_argument, NULL, OPT_UMASK },
 		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "ipcns", required_argument, NULL, OPT_IPCNS },
+		{ "utsns", required_argument, NULL, OPT_UTSNS },
 		{ "readonly-root", no_argument, NULL, OPT_READONLY_ROOT },
 		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
 		{ "console-size", required_argument, NULL, OPT_CONSOLE_SIZE },
@@ -230,9 +234,11 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 				return set_error("`--umask %s`: want an octal mode", optarg);
 			break;
 		case OPT_NETNS:
+		case OPT_IPCNS:
+		case OPT_UTSNS:
 			if (optarg[0] != '/')
-				return set_error("`--netns %s`: want an absolute path", optarg);
-			opts->netns = optarg;
+				return set_error("`%s %s`: want an absolute path", argv[optind - 1], optarg);
+			*(c == OPT_NETNS ? &opts->netns : c == OPT_IPCNS ? &opts->ipcns : &opts->utsns) = optarg;
 			break;
 		case OPT_READONLY_ROOT:
 			opts->readonly_root = true;

@@ -21,7 +21,7 @@ export interface Plan {
   rootfs: string;
   mounts: SandboxMount[];
   network: 'none' | 'host';
-  hostname: string;
+  hostname: string | null;
   launcherArgs: string[];
   /** The workload's ids, which the sentry takes on to act for it. */
   identity: { uid: number; gid: number; groups: number[] };
@@ -76,22 +76,30 @@ function tmpfsOptions(m: Mount, ignored: string[]): string[] {
   return kept;
 }
 
+/** The namespaces a container may join by path (Docker's `container:X` modes, a
+ * Kubernetes pod's containers): the launcher option, and the name under /proc/PID/ns. */
+const JOINABLE: Record<string, { flag: string; proc: string }> = {
+  network: { flag: '--netns', proc: 'net' },
+  ipc: { flag: '--ipcns', proc: 'ipc' },
+  uts: { flag: '--utsns', proc: 'uts' },
+};
+
 /**
- * Refuses a namespace path that is in fact this host's own: Docker names another
- * container's namespaces through /proc/<its pid>/ns, and the pid a tsvisor container
- * reports is its sentry daemon's, which lives in the host's namespaces. Joining there
- * would put the container on the host's network, not the other container's.
+ * Refuses a namespace path that is in fact this host's own (PROC names its kind under
+ * /proc/self/ns): another container's namespaces are named through /proc/<its pid>/ns, and
+ * a container run without --pid-file reports its sentry daemon's pid, in the host's
+ * namespaces. Joining there would put the container in the host's, not the other's.
  */
-function refuseHostNamespace(path: string): void {
+function refuseHostNamespace(path: string, proc: string): void {
   let joined, own;
   try {
     joined = statSync(path);
-    own = statSync('/proc/self/ns/net');
+    own = statSync(`/proc/self/ns/${proc}`);
   } catch {
     return; // The launcher reports a path it cannot open.
   }
   if (joined.ino === own.ino && joined.dev === own.dev) {
-    throw new Unsupported(`\`linux.namespaces\`: \`${path}\` is the host's network namespace (another tsvisor container's? sharing one is not supported yet)`);
+    throw new Unsupported(`\`linux.namespaces\`: \`${path}\` is the host's ${proc} namespace`);
   }
 }
 
@@ -126,12 +134,11 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
 
   let network: 'none' | 'host' = 'host';
   for (const ns of spec.linux?.namespaces ?? []) {
-    if (ns.type === 'network') {
-      network = 'none';
-      if (ns.path) {
-        refuseHostNamespace(ns.path);
-        launcherArgs.push('--netns', ns.path);
-      }
+    if (ns.type === 'network') network = 'none';
+    const join = ns.path ? JOINABLE[ns.type] : undefined;
+    if (ns.path && join) {
+      refuseHostNamespace(ns.path, join.proc);
+      launcherArgs.push(join.flag, ns.path);
     } else if (ns.path) {
       throw new Unsupported(`\`linux.namespaces\`: joining an existing \`${ns.type}\` namespace is not supported`);
     } else if (ns.type === 'user') {
@@ -198,7 +205,8 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     rootfs,
     mounts,
     network,
-    hostname: spec.hostname ?? hostHostname(),
+    // A joined UTS namespace keeps the name its owner gave it.
+    hostname: launcherArgs.includes('--utsns') ? null : spec.hostname ?? hostHostname(),
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
     capabilities,

@@ -51,7 +51,8 @@ export interface ExecPlan {
   argv: string[];
   env: Record<string, string>;
   cwd: string;
-  hostname: string;
+  /** null: the container joined a UTS namespace, whose name the kernel answers. */
+  hostname: string | null;
   network: 'none' | 'host';
   launcherArgs: string[];
   identity: { uid: number; gid: number; groups: number[] };
@@ -165,7 +166,7 @@ export function planExec(g: Globals, id: string, o: ExecOptions): ExecPlan {
     argv: p.args,
     env,
     cwd,
-    hostname: spec.hostname ?? 'tsvisor',
+    hostname: spec.linux?.namespaces?.some((n) => n.type === 'uts' && n.path) ? null : spec.hostname ?? 'tsvisor',
     network: spec.linux?.namespaces?.some((n) => n.type === 'network') ? 'none' : 'host',
     launcherArgs,
     identity: { uid, gid, groups: groups as number[] },

@@ -53,7 +53,9 @@ export interface SandboxOptions {
   /** Mounted in order, after the root is assembled. */
   mounts: SandboxMount[];
   network: NetworkMode;
-  hostname: string;
+  /** The sandbox's hostname; null: the one of a UTS namespace it joins (launcher
+   * --utsns), which the kernel answers. */
+  hostname: string | null;
   /** stdin, stdout, stderr of the workload, as child_process.spawn takes them. */
   stdio: StdioOptions;
   /** Where --strace lines go, if tracing. */
@@ -288,7 +290,7 @@ export class RunningSandbox {
 
   private startSentry(listener: number, rootfd: number): void {
     const o = this.opts;
-    const uts = {
+    const uts = o.hostname === null ? null : {
       sysname: 'Linux',
       nodename: o.hostname,
       release: release(),
@@ -424,6 +426,9 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
   }
 }
 
+/** The launcher's hostname when the sandbox joins a UTS namespace (and sets none). */
+const DEFAULT_HOSTNAME = 'tsvisor';
+
 function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbox {
   const n = native();
   const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
@@ -431,7 +436,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   // The filter is queued before the launcher starts, so it never waits for it.
   n.sendMsg(channel, Buffer.concat([Buffer.from('F'), compiledPolicy()]), []);
   if (opts.userFilter) n.sendMsg(channel, Buffer.concat([Buffer.from('U'), opts.userFilter]), []);
-  const args = opts.joinPid ? ['--join', String(opts.joinPid), '--cwd', opts.cwd] : ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname, '--cwd', opts.cwd];
+  const args = opts.joinPid ? ['--join', String(opts.joinPid), '--cwd', opts.cwd] : ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname ?? DEFAULT_HOSTNAME, '--cwd', opts.cwd];
   if (cgroup) args.push(...cgroup.launcherArgs());
   for (const r of opts.rlimits ?? DEFAULT_RLIMITS) args.push('--rlimit', rlimitArg(r));
   if (opts.limits?.cpuTimeMs && !opts.rlimits?.some((r) => r.name === 'cpu')) {

@@ -23,8 +23,9 @@ export class Kernel {
     readonly listener: number,
     readonly fs: SandboxFs,
     readonly tasks: TaskTable,
-    /** What uname(2) reports; nodename is the sandbox's hostname. */
-    readonly uts: Utsname,
+    /** What uname(2) reports (nodename: the sandbox's hostname); null: the kernel's, for a
+     * sandbox in a UTS namespace it joined. */
+    readonly uts: Utsname | null,
     readonly network: NetworkMode,
     readonly hooks: KernelHooks = {},
   ) {}

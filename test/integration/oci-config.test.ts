@@ -146,3 +146,36 @@ describe('POSIX message queues', () => {
     expect(r.stdout).toBe(nat.stdout);
   });
 });
+
+describe('OCI namespaces shared by path', () => {
+  it('joins the network, IPC and UTS namespaces of another container, as a pod\'s containers do', () => {
+    // The "sandbox" container; with --pid-file its launcher, whose pid that is, lives in
+    // its namespaces, as containerd's shim reports it.
+    const dir = scratch('tsvisor-bundle-');
+    bundles.push(dir);
+    expect(spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir]).status).toBe(0);
+    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    spec.root = { path: rootfs, readonly: false };
+    spec.process.terminal = false;
+    spec.process.args = ['sleep', '60'];
+    spec.hostname = 'pod-host';
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+    const pidFile = join(dir, 'pid');
+    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, 'pod']).status).toBe(0);
+    try {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      const ns = (kind: string): string => `/proc/${pid}/ns/${kind}`;
+      const r = run('member', 'for n in net ipc uts; do readlink /proc/self/ns/$n; done; hostname', (s) => {
+        s.hostname = 'ignored';
+        s.linux.namespaces = s.linux.namespaces.map((n: any) =>
+          n.type === 'network' ? { type: 'network', path: ns('net') } : n.type === 'ipc' ? { type: 'ipc', path: ns('ipc') } : n.type === 'uts' ? { type: 'uts', path: ns('uts') } : n,
+        );
+      });
+      expect(r.stderr).toBe('');
+      const expected = ['net', 'ipc', 'uts'].map((k) => spawnSync('readlink', [ns(k)], { encoding: 'utf8' }).stdout).join('');
+      expect(r.stdout).toBe(`${expected}pod-host\n`);
+    } finally {
+      oci(['delete', '--force', 'pod']);
+    }
+  });
+});

@@ -92,13 +92,14 @@ describe('spec → sandbox', () => {
     };
     expect(refuse((s) => delete s.process)).toMatch(/^`process`/);
     expect(refuse((s) => (s.process.terminal = true))).toMatch(/^`process.terminal`/);
-    expect(refuse((s) => s.linux.namespaces.push({ type: 'ipc', path: '/proc/1/ns/ipc' }))).toMatch(/joining an existing `ipc` namespace/);
+    expect(refuse((s) => s.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }))).toMatch(/joining an existing `pid` namespace/);
+    expect(refuse((s) => s.linux.namespaces.push({ type: 'ipc', path: '/proc/self/ns/ipc' }))).toMatch(/is the host's ipc namespace/);
     expect(refuse((s) => s.mounts.push({ destination: '/x', type: 'nfs', source: 'h:/x' }))).toMatch(/type `nfs` on `\/x`/);
     // Docker's `--network container:X` names X's reported pid: a sentry daemon's, on the host.
     const hostNet = (s: any): void => {
       s.linux.namespaces = s.linux.namespaces.map((n: any) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n));
     };
-    expect(refuse(hostNet)).toMatch(/is the host's network namespace/);
+    expect(refuse(hostNet)).toMatch(/is the host's net namespace/);
   });
 });
 

@@ -6,8 +6,10 @@ import { encodeUtsname } from '../abi/utsname.js';
 import type { Call } from '../call.js';
 import { CONTINUE, type SyscallResult } from '../result.js';
 
-/** uname(2): the sandbox's identity, not the host's nodename. */
+/** uname(2): the sandbox's identity, not the host's nodename (in a UTS namespace the
+ * sandbox joined, the kernel's is that namespace's own). */
 export function uname(c: Call): SyscallResult {
+  if (!c.kernel.uts) return CONTINUE;
   return c.copyOut(c.args.ptr(0), encodeUtsname(c.kernel.uts)) ?? 0;
 }
 

@@ -19,6 +19,7 @@ import { exitReason, signalOf, type EndedBy, type ExitReason, type SandboxUsage 
 import type { Cgroup } from './cgroup.js';
 import { TaskTable, type Task } from '../sentry/task/tasks.js';
 import type { SandboxMemory } from '../sentry/vfs/procfiles.js';
+import { rootOnlyIdMap } from '../sentry/ids.js';
 import { isErrno, type Errno } from '../sentry/abi/errno.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
 
@@ -318,7 +319,9 @@ export class RunningSandbox {
       };
     }
     const memory = this.memoryView();
-    this.kernel = new Kernel(listener, new SandboxFs(rootfd, memory), tasks, uts, o.network, { actFor, memory });
+    // Root inside is the caller outside (addon/launcher/userns.c), and nothing else is mapped.
+    const ids = usesUserNamespace(o) ? rootOnlyIdMap(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : undefined;
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd, memory), tasks, uts, o.network, { actFor, memory, ids });
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
     if (this.wearsIdentity) enterSandbox();

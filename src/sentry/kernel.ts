@@ -3,6 +3,7 @@
 import type { Errno } from './abi/errno.js';
 import type { Utsname } from './abi/utsname.js';
 import type { Task, TaskTable } from './task/tasks.js';
+import type { IdMap } from './ids.js';
 import type { SandboxMemory } from './vfs/procfiles.js';
 import type { SandboxFs } from './vfs/sandboxfs.js';
 
@@ -40,4 +41,6 @@ export interface KernelHooks {
   /** The sandbox's memory limit and use, when it has a limit: what sysinfo(2) and
    * /proc/meminfo report as the machine's memory. */
   memory?: () => SandboxMemory | null;
+  /** How ids translate, for a sandbox in a user namespace of its own (ids.ts). */
+  ids?: IdMap;
 }

@@ -22,7 +22,7 @@ export const STAT_OFFSETS = {
 
 /** struct statx (linux/stat.h): 256 bytes. */
 export const SIZEOF_STATX = 256;
-export const STATX_OFFSETS = { stx_mask: 0, stx_mode: 28, stx_size: 40 } as const;
+export const STATX_OFFSETS = { stx_mask: 0, stx_uid: 20, stx_gid: 24, stx_mode: 28, stx_size: 40 } as const;
 /** statx mask bit reserved for future struct growth: Linux rejects it with EINVAL. */
 export const STATX__RESERVED = 0x80000000;
 

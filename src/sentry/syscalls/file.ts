@@ -17,6 +17,7 @@ import {
 import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
+import { mapStatIds, mapStatxIds } from '../ids.js';
 import { viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
@@ -175,6 +176,7 @@ function fstatAt(c: Call, dirfd: number, path: string | Errno, flags: number, ou
     r = withFd(fd, (f) => ok(native().fstatat(f, '', AT_EMPTY_PATH, statBuf)));
   }
   if (r !== 0) return r;
+  if (c.kernel.hooks.ids) mapStatIds(statBuf, c.kernel.hooks.ids);
   return c.copyOut(out, statBuf) ?? 0;
 }
 
@@ -205,6 +207,7 @@ export function statx(c: Call): SyscallResult {
   const sync = flags & AT_STATX_SYNC_TYPE;
   const r = withFd(fd, (f) => ok(native().statx(f, '', AT_EMPTY_PATH | sync, mask, statxBuf)));
   if (r !== 0) return r;
+  if (c.kernel.hooks.ids) mapStatxIds(statxBuf, c.kernel.hooks.ids);
   return c.copyOut(c.args.ptr(4), statxBuf) ?? 0;
 }
 
@@ -489,9 +492,22 @@ export function fchmodat2(c: Call): SyscallResult {
   return chmodAt(c, c.args.i32(0), pathArg(c, 1), c.args.u32(2), c.args.i32(3));
 }
 
+/** A chown's ids on the host (-1: unchanged, kept), or EINVAL for one the sandbox's user
+ * namespace does not map, as the kernel answers. */
+function hostOwner(c: Call, uid: number, gid: number): [number, number] | Errno {
+  const ids = c.kernel.hooks.ids;
+  if (!ids) return [uid, gid];
+  const hostUid = uid === -1 ? -1 : ids.toHost('uid', uid);
+  const hostGid = gid === -1 ? -1 : ids.toHost('gid', gid);
+  return hostUid === null || hostGid === null ? EINVAL : [hostUid, hostGid];
+}
+
 function chownAt(c: Call, dirfd: number, path: string | Errno, uid: number, gid: number, flags: number): SyscallResult {
   if (isErrno(path)) return path;
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
+  const owner = hostOwner(c, uid, gid);
+  if (isErrno(owner)) return owner;
+  [uid, gid] = owner;
   const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
   return withFd(fd, (f) => ok(native().fchownat(f, '', uid, gid, AT_EMPTY_PATH)));
 }
@@ -645,7 +661,9 @@ export function fchmod(c: Call): SyscallResult {
 
 /** fchown(2). */
 export function fchown(c: Call): SyscallResult {
-  const uid = c.args.i32(1), gid = c.args.i32(2);
+  const owner = hostOwner(c, c.args.i32(1), c.args.i32(2));
+  if (isErrno(owner)) return owner;
+  const [uid, gid] = owner;
   return onTaskFd(c, c.args.i32(0), (p) => native().fchownat(AT_FDCWD, p, uid, gid, 0));
 }
 

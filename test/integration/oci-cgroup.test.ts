@@ -2,13 +2,14 @@
 // command a separate `tsvisor` process, the cgroup checked where runc would have put it on
 // each hierarchy this machine has (cgroup v1 controllers, v2, or both).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostLayout, type Hierarchy } from '../../src/sandbox/cgroup-layout.js';
 import { cgroupsPathOf } from '../../src/sandbox/cgroup.js';
-import { busyboxRoot, list, scratch, tsvisorBin } from '../helpers.js';
+import { list, scratch, tsvisorBin } from '../helpers.js';
+import { OciHarness } from '../oci-harness.js';
 
 const isRoot = process.getuid?.() === 0;
 const layout = hostLayout();
@@ -18,22 +19,13 @@ const tag = `tsvisor-test-${process.pid}`;
 const slice = `tsvisortest${process.pid}.slice`;
 const rand = (): string => Math.random().toString(16).slice(2, 10);
 
-let rootfs: string;
+const h = new OciHarness();
 let stateRoot: string;
-const bundles: string[] = [];
-
-beforeAll(() => {
-  const r = busyboxRoot();
-  if (!r) throw new Error('busybox-static is needed for the OCI tests (apt-get install busybox-static)');
-  rootfs = r;
-  chmodSync(rootfs, 0o755);
-  stateRoot = scratch('tsvisor-oci-cg-root-');
-});
-
+beforeAll(() => ({ stateRoot } = h.setUp('tsvisor-oci-cg-root-')));
 afterAll(() => {
   for (const id of list(stateRoot)) oci(['delete', '--force', id]);
-  for (const h of hierarchies) {
-    for (const top of [join(h.mount, tag), join(h.own, tag), join(h.mount, slice)]) {
+  for (const hier of hierarchies) {
+    for (const top of [join(hier.mount, tag), join(hier.own, tag), join(hier.mount, slice)]) {
       try {
         rmdirSync(top);
       } catch {
@@ -41,52 +33,11 @@ afterAll(() => {
       }
     }
   }
-  for (const b of bundles) rmSync(b, { recursive: true, force: true });
-  rmSync(stateRoot, { recursive: true, force: true });
-  rmSync(rootfs, { recursive: true, force: true });
+  h.tearDown();
 });
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `tsvisor --root R ARGS`, stdout and stderr in files: `create` hands them to the daemon,
- * which keeps them open for the container's lifetime. */
-function oci(args: string[], opts: { input?: string } = {}): Result {
-  const dir = scratch('tsvisor-oci-cg-out-');
-  const out = openSync(join(dir, 'out'), 'w+');
-  const err = openSync(join(dir, 'err'), 'w+');
-  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, ...args], {
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
-    input: opts.input,
-    timeout: 30_000,
-  });
-  closeSync(out);
-  closeSync(err);
-  const res = { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-  rmSync(dir, { recursive: true });
-  return res;
-}
-
-/** A bundle from `tsvisor spec`, adjusted by EDIT, with the shared busybox rootfs. */
-function bundle(edit: (spec: any) => void): string {
-  const dir = scratch('tsvisor-bundle-');
-  bundles.push(dir);
-  const r = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  spec.root.path = rootfs;
-  spec.process.terminal = false;
-  edit(spec);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
-  return dir;
-}
-
-function runtimeOf(id: string): any {
-  return JSON.parse(readFileSync(join(stateRoot, id, 'runtime.json'), 'utf8'));
-}
+const oci = h.oci.bind(h);
+const bundle = h.bundle.bind(h);
+const runtimeOf = h.runtimeOf.bind(h);
 
 const read = (dir: string, file: string): string => readFileSync(join(dir, file), 'utf8').trim();
 const procsOf = (dir: string): number[] => read(dir, 'cgroup.procs').split('\n').filter(Boolean).map(Number);

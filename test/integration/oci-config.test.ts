@@ -2,20 +2,18 @@
 // linux.readonlyPaths (resolved inside the root, whatever symlinks the image holds),
 // process.oomScoreAdj, and the mqueue filesystem at /dev/mqueue.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRoot, list, native, program, scratch, tsvisor, tsvisorBin } from '../helpers.js';
+import { native, program, scratch, tsvisor, tsvisorBin } from '../helpers.js';
+import { OciHarness, type Result } from '../oci-harness.js';
 
+const h = new OciHarness();
 let rootfs: string;
-let stateRoot: string;
-const bundles: string[] = [];
+const bundles = h.made;
 
 beforeAll(() => {
-  const r = busyboxRoot();
-  if (!r) throw new Error('busybox-static is needed for the OCI tests (apt-get install busybox-static)');
-  rootfs = r;
-  chmodSync(rootfs, 0o755);
+  ({ rootfs } = h.setUp('tsvisor-oci-config-root-'));
   // A directory to mask and one to make read-only, both with content.
   mkdirSync(join(rootfs, 'hidden'));
   writeFileSync(join(rootfs, 'hidden', 'secret'), 'secret\n');
@@ -26,34 +24,9 @@ beforeAll(() => {
   symlinkSync('/etc', join(rootfs, 'masklink'));
   symlinkSync('/tmp', join(rootfs, 'rolink'));
   symlinkSync('/usr/lib', join(rootfs, 'gone'));
-  stateRoot = scratch('tsvisor-oci-config-root-');
 });
-
-afterAll(() => {
-  for (const id of list(stateRoot)) oci(['delete', '--force', id]);
-  for (const b of bundles) rmSync(b, { recursive: true, force: true });
-  rmSync(stateRoot, { recursive: true, force: true });
-  rmSync(rootfs, { recursive: true, force: true });
-});
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `tsvisor --root R ARGS`, its output in files (as in oci.test.ts). */
-function oci(args: string[]): Result {
-  const dir = scratch('tsvisor-oci-out-');
-  const out = openSync(join(dir, 'out'), 'w+');
-  const err = openSync(join(dir, 'err'), 'w+');
-  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, ...args], { stdio: ['ignore', out, err], timeout: 30_000 });
-  closeSync(out);
-  closeSync(err);
-  const res = { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-  rmSync(dir, { recursive: true });
-  return res;
-}
+afterAll(() => h.tearDown());
+const oci = h.oci.bind(h);
 
 /** Runs SCRIPT in a container from `tsvisor spec` (writable root), adjusted by EDIT. */
 function run(id: string, script: string, edit: (spec: any) => void): Result {

@@ -1,72 +1,21 @@
 // The OCI runtime end to end: real bundles (busybox rootfs made at test time), real
 // sandboxes, every command a separate `tsvisor` process as containerd would run them.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRoot, list, scratch, tsvisorBin } from '../helpers.js';
+import { list, scratch, tsvisorBin } from '../helpers.js';
+import { OciHarness, type Result } from '../oci-harness.js';
 
+const h = new OciHarness();
 let rootfs: string;
 let stateRoot: string;
-const bundles: string[] = [];
-
-beforeAll(() => {
-  const r = busyboxRoot();
-  if (!r) throw new Error('busybox-static is needed for the OCI tests (apt-get install busybox-static)');
-  rootfs = r;
-  // scratch() directories are 0700: a container running as another user could not enter.
-  chmodSync(rootfs, 0o755);
-  stateRoot = scratch('tsvisor-oci-root-');
-});
-
-afterAll(() => {
-  // Whatever a failed test left running goes too.
-  for (const id of list(stateRoot)) oci(['delete', '--force', id]);
-  for (const b of bundles) rmSync(b, { recursive: true, force: true });
-  rmSync(stateRoot, { recursive: true, force: true });
-  rmSync(rootfs, { recursive: true, force: true });
-});
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `tsvisor --root R ARGS`. Its stdout and stderr are files, not pipes: `create` hands
- * them to the daemon, which keeps them open for the container's lifetime.
- */
-function oci(args: string[], opts: { global?: string[]; input?: string } = {}): Result {
-  const dir = scratch('tsvisor-oci-out-');
-  const out = openSync(join(dir, 'out'), 'w+');
-  const err = openSync(join(dir, 'err'), 'w+');
-  const r = spawnSync(process.execPath, [tsvisorBin, '--root', stateRoot, ...(opts.global ?? []), ...args], {
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', out, err],
-    input: opts.input,
-    timeout: 30_000,
-  });
-  closeSync(out);
-  closeSync(err);
-  const res = { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-  rmSync(dir, { recursive: true });
-  return res;
-}
-
-/** A bundle from `tsvisor spec`, adjusted by EDIT, with the shared busybox rootfs. */
-function bundle(edit: (spec: any) => void): string {
-  const dir = scratch('tsvisor-bundle-');
-  bundles.push(dir);
-  const r = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  spec.root.path = rootfs;
-  spec.process.terminal = false;
-  edit(spec);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
-  return dir;
-}
+const bundles = h.made;
+beforeAll(() => ({ rootfs, stateRoot } = h.setUp('tsvisor-oci-root-')));
+afterAll(() => h.tearDown());
+const oci = h.oci.bind(h);
+const bundle = h.bundle.bind(h);
 
 function state(id: string): any {
   const r = oci(['state', id]);
@@ -74,10 +23,7 @@ function state(id: string): any {
   return JSON.parse(r.stdout);
 }
 
-/** The daemon's runtime.json of container ID. */
-function runtimeOf(id: string): any {
-  return JSON.parse(readFileSync(join(stateRoot, id, 'runtime.json'), 'utf8'));
-}
+const runtimeOf = h.runtimeOf.bind(h);
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;

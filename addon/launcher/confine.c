@@ -4,6 +4,7 @@
  * or fails the launcher (see fail() in channel.c).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -128,6 +129,68 @@ void open_sandbox_network(bool userns)
 	write_net_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0", userns);
 	if (!write_net_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647", userns))
 		write_net_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 0", true);
+}
+
+/*
+ * The sysctls that belong to the namespaces a sandbox has of its own (as runc's list):
+ * network, IPC (System V and POSIX queues) and UTS. Any other is the host's.
+ */
+static bool is_namespaced_sysctl(const char *key)
+{
+	static const char *const prefixes[] = { "net.", "kernel.shm", "kernel.msg", "fs.mqueue." };
+	static const char *const keys[] = { "kernel.sem", "kernel.hostname", "kernel.domainname" };
+
+	for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* `--sysctl KEY=VALUE`: KEY dotted, namespaced, of letters, digits, `_`, `-` and dots
+ * that separate non-empty parts (nothing that could climb out of /proc/sys). */
+bool add_sysctl(struct options *opts, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	const char **grown;
+
+	if (!eq || eq == arg || arg[0] == '.' || eq[-1] == '.' || strstr(arg, ".."))
+		return false;
+	for (const char *p = arg; p < eq; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	if (!is_namespaced_sysctl(arg))
+		return false;
+	grown = realloc(opts->sysctls, (opts->n_sysctls + 1) * sizeof *grown);
+	if (!grown)
+		return false;
+	grown[opts->n_sysctls++] = arg;
+	opts->sysctls = grown;
+	return true;
+}
+
+/* Writes each `--sysctl`, from pid 1 in the sandbox's namespaces while /proc is still the
+ * host's procfs: these sysctls resolve to the writer's own namespaces. */
+void write_sysctls(const struct options *opts)
+{
+	for (size_t i = 0; i < opts->n_sysctls; i++) {
+		const char *arg = opts->sysctls[i], *eq = strchr(arg, '=');
+		char path[PATH_MAX];
+		int n = snprintf(path, sizeof path, "/proc/sys/%.*s", (int)(eq - arg), arg);
+		int fd;
+
+		if (n < 0 || (size_t)n >= sizeof path)
+			fail_because("too long", "sysctl `%s`", arg);
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0)
+			fail("sysctl `%.*s`", (int)(eq - arg), arg);
+		close(fd);
+	}
 }
 
 /* A new network namespace starts with `lo` down; bring it up (IFF_UP | IFF_RUNNING). */

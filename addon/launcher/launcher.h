@@ -51,6 +51,8 @@ struct options {
 	const char **cgroups; /* --cgroup DIR..., joined first (cgroup.c) */
 	size_t n_cgroups;
 	struct rlimit_opt *rlimits; /* --rlimit..., set in the workload (rlimits.c) */
+	const char **sysctls;       /* --sysctl KEY=VALUE..., written by pid 1 (confine.c) */
+	size_t n_sysctls;
 	size_t n_rlimits;
 	/* The workload's identity (identity.c); has_*: given on the command line. */
 	bool has_uid, has_gid, has_groups;
@@ -160,6 +162,8 @@ void close_inherited_fds(int keep);
 void unshare_namespaces(const struct options *opts);
 void set_hostname(const char *name);
 void open_sandbox_network(bool userns);
+bool add_sysctl(struct options *opts, const char *arg);
+void write_sysctls(const struct options *opts);
 void bring_up_loopback(void);
 void drop_capabilities(uint64_t keep);
 void set_no_new_privs(void);

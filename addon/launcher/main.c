@@ -206,6 +206,7 @@ static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 	die_with_launcher(launcher_pidfd);
 	if (opts->net_none)
 		open_sandbox_network(opts->userns);
+	write_sysctls(opts);
 	build_rootfs(opts);
 	/* A joined UTS namespace keeps the name its owner gave it. */
 	if (!opts->utsns)

@@ -46,6 +46,7 @@
 #define OPT_DETACH 0x221
 #define OPT_IPCNS 0x222
 #define OPT_UTSNS 0x223
+#define OPT_SYSCTL 0x224
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -147,6 +148,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "ipcns", required_argument, NULL, OPT_IPCNS },
 		{ "utsns", required_argument, NULL, OPT_UTSNS },
+		{ "sysctl", required_argument, NULL, OPT_SYSCTL },
 		{ "readonly-root", no_argument, NULL, OPT_READONLY_ROOT },
 		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
 		{ "console-size", required_argument, NULL, OPT_CONSOLE_SIZE },
@@ -266,6 +268,10 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 				return set_error("`--tmpfs %s`: want DST[:OPTIONS], DST absolute", optarg);
 			opts->n_mounts++;
 			break;
+		case OPT_SYSCTL:
+			if (!add_sysctl(opts, optarg))
+				return set_error("`--sysctl %s`: want KEY=VALUE, KEY a namespaced sysctl", optarg);
+			break;
 		case OPT_DETACH:
 			opts->detach = true;
 			break;
@@ -305,6 +311,10 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 	if (opts->staging && (opts->staging[0] != '/' || strcmp(opts->staging, "/") == 0))
 		return set_error("`--staging %s`: want an absolute path other than `/`",
 				 opts->staging);
+	for (size_t i = 0; i < opts->n_sysctls; i++)
+		if (!opts->net_none && strncmp(opts->sysctls[i], "net.", 4) == 0)
+			return set_error("`--sysctl %s`: the host's network namespace is not the sandbox's",
+					 opts->sysctls[i]);
 	if (opts->no_overlay && !opts->rootfs)
 		return "`--no-overlay` needs `--rootfs DIR`";
 	if (optind >= argc)

@@ -76,6 +76,10 @@ function tmpfsOptions(m: Mount, ignored: string[]): string[] {
   return kept;
 }
 
+/** Sysctls of the namespaces a container has of its own (network, IPC, UTS), as runc
+ * allows them; the launcher checks them again. */
+const NAMESPACED_SYSCTL = /^(net\.|kernel\.shm|kernel\.msg|fs\.mqueue\.|kernel\.sem$|kernel\.hostname$|kernel\.domainname$)[a-z0-9_.-]*$/i;
+
 /** The namespaces a container may join by path (Docker's `container:X` modes, a
  * Kubernetes pod's containers): the launcher option, and the name under /proc/PID/ns. */
 const JOINABLE: Record<string, { flag: string; proc: string }> = {
@@ -196,7 +200,11 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   // Enforced by the sandbox's cgroup; what a cgroup here cannot do is listed as ignored.
   const { limits, ignored: ignoredResources } = limitsOf(spec.linux?.resources);
   ignored.push(...ignoredResources);
-  if (spec.linux?.sysctl && Object.keys(spec.linux.sysctl).length > 0) ignored.push('linux.sysctl');
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    if (!NAMESPACED_SYSCTL.test(key)) throw new Unsupported(`\`linux.sysctl\`: \`${key}\` is not a sysctl of the container's own namespaces`);
+    if (key.startsWith('net.') && network === 'host') throw new Unsupported(`\`linux.sysctl\`: \`${key}\` would change the host's network`);
+    launcherArgs.push('--sysctl', `${key}=${value}`);
+  }
 
   return {
     argv: p.args,

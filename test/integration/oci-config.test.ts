@@ -152,3 +152,28 @@ describe('OCI namespaces shared by path', () => {
     }
   });
 });
+
+describe('OCI sysctls', () => {
+  it('sets the namespaced linux.sysctl in the container\'s own namespaces, and refuses the others', () => {
+    // The sentry reads /proc/sys as itself (on this kernel, net and IPC sysctls are looked
+    // up in the opener's namespaces), so the proof is behaviour: a queue of 4 messages
+    // is over fs.mqueue.msg_max = 2, for a task without CAP_SYS_RESOURCE.
+    const mq = program('mqueue', ['-static']);
+    const withMount = (s: any): void => {
+      s.mounts.push({ destination: '/mq', type: 'bind', source: mq, options: ['rbind', 'ro'] });
+    };
+    const before = readFileSync('/proc/sys/fs/mqueue/msg_max', 'utf8');
+    const plain = run('mq-default', '/mq 2>&1 | head -1', withMount);
+    expect(plain.stdout).not.toMatch(/mq_open/);
+    const limited = run('mq-sysctl', '/mq 2>&1 | head -1', (s) => {
+      withMount(s);
+      s.linux.sysctl = { 'fs.mqueue.msg_max': '2', 'kernel.shmmni': '1234', 'net.ipv4.ip_unprivileged_port_start': '2000' };
+    });
+    expect(limited.stderr).toBe('');
+    expect(limited.stdout).toBe('mq_open: Invalid argument\n');
+    expect(readFileSync('/proc/sys/fs/mqueue/msg_max', 'utf8')).toBe(before);
+    const host = run('hostwide', 'true', (s) => (s.linux.sysctl = { 'kernel.pid_max': '4096' }));
+    expect(host.status).not.toBe(0);
+    expect(host.stderr).toMatch(/kernel.pid_max` is not a sysctl of the container's own namespaces/);
+  });
+});

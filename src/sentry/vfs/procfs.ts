@@ -17,7 +17,8 @@ const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net']);
 
 /** Top-level files and directories. /proc/sys entries are uts-namespaced or global
  * read-only values: uts sysctls are read in the reader's namespace, so the app sees its
- * own hostname. */
+ * own hostname. (Net and IPC sysctls are looked up in the opener's namespaces, the
+ * sentry's, so they are left out.) */
 const GLOBAL = new Set([
   'cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts',
   'swaps', 'sys', 'sys/kernel', 'sys/kernel/hostname', 'sys/kernel/domainname',

@@ -135,16 +135,16 @@ void open_sandbox_network(bool userns)
  * The sysctls that belong to the namespaces a sandbox has of its own (as runc's list):
  * network, IPC (System V and POSIX queues) and UTS. Any other is the host's.
  */
-static bool is_namespaced_sysctl(const char *key)
+static bool is_namespaced_sysctl(const char *key, size_t len)
 {
 	static const char *const prefixes[] = { "net.", "kernel.shm", "kernel.msg", "fs.mqueue." };
 	static const char *const keys[] = { "kernel.sem", "kernel.hostname", "kernel.domainname" };
 
 	for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
-		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+		if (len > strlen(prefixes[i]) && strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		if (strcmp(key, keys[i]) == 0)
+		if (len == strlen(keys[i]) && strncmp(key, keys[i], len) == 0)
 			return true;
 	return false;
 }
@@ -161,7 +161,7 @@ bool add_sysctl(struct options *opts, const char *arg)
 	for (const char *p = arg; p < eq; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.'))
 			return false;
-	if (!is_namespaced_sysctl(arg))
+	if (!is_namespaced_sysctl(arg, (size_t)(eq - arg)))
 		return false;
 	grown = realloc(opts->sysctls, (opts->n_sysctls + 1) * sizeof *grown);
 	if (!grown)

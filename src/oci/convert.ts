@@ -22,6 +22,7 @@ export interface Plan {
   mounts: SandboxMount[];
   network: 'none' | 'host';
   hostname: string | null;
+  domainname?: string;
   launcherArgs: string[];
   /** The workload's ids, which the sentry takes on to act for it. */
   identity: { uid: number; gid: number; groups: number[] };
@@ -200,6 +201,8 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   // Enforced by the sandbox's cgroup; what a cgroup here cannot do is listed as ignored.
   const { limits, ignored: ignoredResources } = limitsOf(spec.linux?.resources);
   ignored.push(...ignoredResources);
+  // The kernel's copy, for /proc/sys/kernel/domainname; the sentry answers uname's.
+  if (spec.domainname !== undefined) launcherArgs.push('--sysctl', `kernel.domainname=${spec.domainname}`);
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
     if (!NAMESPACED_SYSCTL.test(key)) throw new Unsupported(`\`linux.sysctl\`: \`${key}\` is not a sysctl of the container's own namespaces`);
     if (key.startsWith('net.') && network === 'host') throw new Unsupported(`\`linux.sysctl\`: \`${key}\` would change the host's network`);
@@ -215,6 +218,7 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     network,
     // A joined UTS namespace keeps the name its owner gave it.
     hostname: launcherArgs.includes('--utsns') ? null : spec.hostname ?? hostHostname(),
+    domainname: spec.domainname,
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
     capabilities,

@@ -57,6 +57,8 @@ export interface SandboxOptions {
   /** The sandbox's hostname; null: the one of a UTS namespace it joins (launcher
    * --utsns), which the kernel answers. */
   hostname: string | null;
+  /** The sandbox's NIS domain name (uname's domainname); "(none)" when absent. */
+  domainname?: string;
   /** stdin, stdout, stderr of the workload, as child_process.spawn takes them. */
   stdio: StdioOptions;
   /** Where --strace lines go, if tracing. */
@@ -297,7 +299,7 @@ export class RunningSandbox {
       release: release(),
       version: version(),
       machine: 'x86_64',
-      domainname: '(none)',
+      domainname: o.domainname ?? '(none)',
     };
     // In a user namespace of a non-root caller the tasks' root is the caller's own uid
     // outside, which this thread already is, without capabilities: nothing to take on (nor

@@ -465,6 +465,7 @@ describe('config.json features', () => {
     writeFileSync(join(host, 'in'), 'from the host\n');
     const dir = bundle((s) => {
       s.hostname = 'oci-host';
+      s.domainname = 'oci-domain';
       s.process.env = ['PATH=/bin', 'GREETING=hi there'];
       s.process.cwd = '/data';
       s.mounts.push({ destination: '/data', type: 'bind', source: host, options: ['rbind', 'rw'] });
@@ -472,13 +473,13 @@ describe('config.json features', () => {
       s.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
       s.process.args = [
         'sh', '-c',
-        'hostname; echo "$GREETING"; pwd; cat in; echo written > out; touch /ro/x 2>/dev/null || echo ro refused;' +
+        'hostname; cat /proc/sys/kernel/domainname; echo "$GREETING"; pwd; cat in; echo written > out; touch /ro/x 2>/dev/null || echo ro refused;' +
           ' touch /etc/x 2>/dev/null || echo root refused; echo t > /scratch/t && cat /scratch/t',
       ];
     });
     const r = oci(['run', '--bundle', dir, 'features']);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('oci-host\nhi there\n/data\nfrom the host\nro refused\nroot refused\nt\n');
+    expect(r.stdout).toBe('oci-host\noci-domain\nhi there\n/data\nfrom the host\nro refused\nroot refused\nt\n');
     expect(readFileSync(join(host, 'out'), 'utf8')).toBe('written\n');
     expect(existsSync(join(host, 'x'))).toBe(false);
 

@@ -323,7 +323,7 @@ export class RunningSandbox {
     const memory = this.memoryView();
     // Root inside is the caller outside (addon/launcher/userns.c), and nothing else is mapped.
     const ids = usesUserNamespace(o) ? rootOnlyIdMap(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : undefined;
-    this.kernel = new Kernel(listener, new SandboxFs(rootfd, memory), tasks, uts, o.network, { actFor, memory, ids });
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd, { memory, ids }), tasks, uts, o.network, { actFor, memory, ids });
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
     if (this.wearsIdentity) enterSandbox();

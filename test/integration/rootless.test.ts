@@ -53,9 +53,9 @@ describe('tsvisor do without root', () => {
     }
     // A host file of root's is nobody's inside; what the sandbox's root makes is its own;
     // an id the namespace does not map cannot be given away.
-    const script = 'stat -c "%u %g" /etc/passwd; echo > /tmp/mine; stat -c "%u %g" /tmp/mine; chown 0:0 /tmp/mine && echo chown-root; chown 5 /tmp/mine 2>/dev/null || echo chown-5 refused';
+    const script = 'grep -E "^(Uid|Gid):" /proc/self/status; stat -c "%u %g" /etc/passwd; echo > /tmp/mine; stat -c "%u %g" /tmp/mine; chown 0:0 /tmp/mine && echo chown-root; chown 5 /tmp/mine 2>/dev/null || echo chown-5 refused';
     const nat = asNobody(['unshare', '--user', '--map-root-user', '--mount', 'sh', '-c', `mount -t tmpfs none /tmp && ${script}`]);
-    expect(nat.stdout).toBe('65534 65534\n0 0\nchown-root\nchown-5 refused\n');
+    expect(nat.stdout).toBe('Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n65534 65534\n0 0\nchown-root\nchown-5 refused\n');
     const r = asNobody([process.execPath, tsvisorBin, 'do', '--', '/bin/sh', '-c', script]);
     expect(r.stdout).toBe(nat.stdout);
   });

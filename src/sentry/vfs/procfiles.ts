@@ -3,7 +3,10 @@
 //   sandbox's private layer (lowerdir=, upperdir=, workdir=);
 // - meminfo, which shows the sandbox's memory limit as the machine's memory when one is
 //   set, as gVisor and LXCFS do, so that runtimes sizing their heaps from it (the JVM,
-//   Node, Go's GC tuning, databases) size them for the sandbox.
+//   Node, Go's GC tuning, databases) size them for the sandbox;
+// - a task's status, whose ids the kernel prints as the opener (the sentry) sees them: in
+//   a sandbox with a user namespace of its own they are translated as the task sees them.
+import type { IdMap } from '../ids.js';
 /** What the sandbox's memory looks like: its limit and what its cgroup uses now. */
 export interface SandboxMemory {
   limitBytes: number;
@@ -12,11 +15,31 @@ export interface SandboxMemory {
   tasks: number | null;
 }
 
-/** Which rewrite applies to a procfs path (relative to the proc root), if any. */
-export function procRewrite(rel: string): 'mounts' | 'meminfo' | null {
-  if (rel === 'meminfo') return 'meminfo';
-  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/(mounts|mountinfo)$/.test(rel)) return 'mounts';
+/** What the rewrites need to know of the sandbox. */
+export interface ProcView {
+  memory: () => SandboxMemory | null;
+  ids?: IdMap;
+}
+
+/** The rewrite a procfs path (relative to the proc root) needs in VIEW, or null when the
+ * kernel's text is right as it is. */
+export function procRewriter(rel: string, view: ProcView): ((text: string) => string) | null {
+  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/(mounts|mountinfo)$/.test(rel)) return hideHostPaths;
+  if (rel === 'meminfo') {
+    const mem = view.memory();
+    return mem ? (text) => sandboxMeminfo(text, mem) : null;
+  }
+  const ids = view.ids;
+  if (ids && /^\d+(\/task\/\d+)?\/status$/.test(rel)) return (text) => mapStatusIds(text, ids);
   return null;
+}
+
+/** A status file's Uid, Gid and Groups lines as the sandbox's user namespace maps them. */
+export function mapStatusIds(text: string, ids: IdMap): string {
+  return text.replace(/^(Uid|Gid|Groups):(.*)$/gm, (_line, key: string, rest: string) => {
+    const kind = key === 'Uid' ? 'uid' : 'gid';
+    return `${key}:${rest.replace(/\d+/g, (id) => String(ids.toSandbox(kind, Number(id))))}`;
+  });
 }
 
 // An overlay option naming host paths; values escape ',' and '\' with a backslash.

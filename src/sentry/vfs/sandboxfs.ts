@@ -26,7 +26,7 @@ import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { procAllowed, SYS_FILES } from './procfs.js';
-import { hideHostPaths, procRewrite, sandboxMeminfo, type SandboxMemory } from './procfiles.js';
+import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
@@ -48,8 +48,8 @@ export class SandboxFs {
   constructor(
     /** O_PATH fd of the sandbox root (owned by the sentry for the sandbox's lifetime). */
     readonly rootfd: number,
-    /** The sandbox's memory, for /proc/meminfo (procfiles.ts); absent: the host's. */
-    private readonly memory: () => SandboxMemory | null = () => null,
+    /** What /proc files the sentry rewrites need to know (procfiles.ts). */
+    private readonly procView: ProcView = { memory: () => null },
   ) {}
 
   /** The absolute sandbox path a relative name starts from: the task's cwd for AT_FDCWD,
@@ -170,10 +170,8 @@ export class SandboxFs {
   /** FD (a procfs file opened for reading, REL its path in /proc) itself, or a sealed copy
    * of it as the sandbox should see it (procfiles.ts); FD is then closed. */
   private rewriteProcFile(fd: number, rel: string): number | Errno {
-    const kind = procRewrite(rel);
-    if (!kind) return fd;
-    const mem = kind === 'meminfo' ? this.memory() : null;
-    if (kind === 'meminfo' && !mem) return fd;
+    const rewrite = procRewriter(rel, this.procView);
+    if (!rewrite) return fd;
     let text: string;
     try {
       text = readFileSync(fd, 'latin1');
@@ -182,8 +180,7 @@ export class SandboxFs {
     } finally {
       native().close(fd);
     }
-    const data = kind === 'mounts' ? hideHostPaths(text) : sandboxMeminfo(text, mem!);
-    const copy = native().memfdSnapshot(`/proc/${rel}`, Buffer.from(data, 'latin1'));
+    const copy = native().memfdSnapshot(`/proc/${rel}`, Buffer.from(rewrite(text), 'latin1'));
     return copy < 0 ? errnoOf(-copy) : copy;
   }
 

@@ -201,6 +201,9 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   // Enforced by the sandbox's cgroup; what a cgroup here cannot do is listed as ignored.
   const { limits, ignored: ignoredResources } = limitsOf(spec.linux?.resources);
   ignored.push(...ignoredResources);
+  // The sentry opens every device for a task, in its own namespaces: /dev/net/tun opened
+  // so would make its interfaces in the host's network. Only /dev's own set is there.
+  for (const d of spec.linux?.devices ?? []) ignored.push(`linux.devices ${d.path} (not passed in)`);
   // The kernel's copy, for /proc/sys/kernel/domainname; the sentry answers uname's.
   if (spec.domainname !== undefined) launcherArgs.push('--sysctl', `kernel.domainname=${spec.domainname}`);
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {

@@ -65,6 +65,7 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
   seccomp?: OciSeccomp;
+  devices?: { path: string; type: string }[];
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];

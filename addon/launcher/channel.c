@@ -341,11 +341,15 @@ int channel_fd(void)
 	return channel;
 }
 
-/* After poll said the channel is readable: whether the sentry closed its end (EOF). */
+/*
+ * After poll said the channel is readable, once pid 1 has exec'd (nobody else reads it
+ * then): whether the sentry closed its end (EOF). A record sent meanwhile is dropped, so
+ * that poll does not report it again and again.
+ */
 bool channel_closed_by_peer(void)
 {
-	unsigned char byte;
-	ssize_t n = recv(channel, &byte, sizeof byte, MSG_DONTWAIT | MSG_PEEK);
+	unsigned char record[RECORD_MAX];
+	ssize_t n = recv(channel, record, sizeof record, MSG_DONTWAIT);
 
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }

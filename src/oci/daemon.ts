@@ -65,8 +65,10 @@ function setRuntime(rt: RuntimeRecord): Promise<void> {
   return writes;
 }
 
+/** The state hooks get; its pid as `state` reports it (Container.reportedPid). */
 function hookState(status: OciState['status']): OciState {
-  return ociStateOf(record, runtime?.init?.pid ?? 0, status);
+  const pid = runtime?.detached ? runtime.launcher?.pid : runtime?.init?.pid;
+  return ociStateOf(record, pid ?? 0, status);
 }
 
 let sandbox: RunningSandbox | undefined;
@@ -173,7 +175,7 @@ async function main(): Promise<void> {
   const init = initPid ? procRef(initPid) : undefined;
   // process.args is pid 1 itself (plan.noInit): no init in between.
   const workloadPid = init?.pid;
-  await setRuntime({ phase: 'created', launcher, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: box.cgroup?.describe() });
+  await setRuntime({ phase: 'created', launcher, detached: opts.detach, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: box.cgroup?.describe() });
 
   try {
     // The namespaces exist and the workload has not exec'd: the point where runc runs

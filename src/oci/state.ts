@@ -38,6 +38,9 @@ export interface RuntimeRecord {
   phase: 'created' | 'running' | 'stopped';
   /** The launcher (in the host's pid namespace). */
   launcher?: ProcRef;
+  /** The launcher left the daemon (create --pid-file): its pid is the one in the pid file
+   * and the one the state reports, as runc's are one pid. */
+  detached?: boolean;
   /** The sandbox's init: pid 1 of the container's pid namespace, as the host sees it. */
   init?: ProcRef;
   /** The container's process (process.args), as the host sees it. */
@@ -156,8 +159,16 @@ export class Container {
     return isAlive(this.runtime?.init) ? this.runtime!.init!.pid : 0;
   }
 
+  /** The pid the state reports: the pid file's when there is one (a detached launcher, in
+   * the container's namespaces but pid), else the container's init. */
+  get reportedPid(): number {
+    const init = this.initPid;
+    const launcher = this.runtime?.launcher;
+    return init && this.runtime?.detached && isAlive(launcher) ? launcher!.pid : init;
+  }
+
   ociState(): OciState {
-    return ociStateOf(this.record, this.initPid, this.status);
+    return ociStateOf(this.record, this.reportedPid, this.status);
   }
 
   saveRecord(record: StateRecord): void {

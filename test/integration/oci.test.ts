@@ -94,14 +94,17 @@ describe('OCI lifecycle', () => {
     const created = state('life');
     expect(created).toMatchObject({ id: 'life', status: 'created', bundle: dir, rootfs, owner: 'root' });
     expect(created.pid).toBeGreaterThan(0);
-    for (const ns of ['net', 'mnt', 'ipc', 'uts']) expect(readlinkSync(`/proc/${daemonPid}/ns/${ns}`)).toBe(readlinkSync(`/proc/${created.pid}/ns/${ns}`));
-    expect(readFileSync(`/proc/${daemonPid}/cgroup`, 'utf8')).toBe(readFileSync(`/proc/${created.pid}/cgroup`, 'utf8'));
+    // As runc's: the state's pid is the pid file's.
+    expect(created.pid).toBe(daemonPid);
+    const initPid = runtimeOf('life').init.pid as number;
+    for (const ns of ['net', 'mnt', 'ipc', 'uts']) expect(readlinkSync(`/proc/${daemonPid}/ns/${ns}`)).toBe(readlinkSync(`/proc/${initPid}/ns/${ns}`));
+    expect(readFileSync(`/proc/${daemonPid}/cgroup`, 'utf8')).toBe(readFileSync(`/proc/${initPid}/cgroup`, 'utf8'));
     // Held at "go": nothing of the container's has run.
     await sleep(200);
     expect(readFileSync(out, 'utf8')).toBe('');
 
     const ps = JSON.parse(oci(['ps', '--format', 'json', 'life']).stdout) as number[];
-    expect(ps).toContain(created.pid);
+    expect(ps).toContain(initPid);
     const listed = JSON.parse(oci(['list', '--format', 'json']).stdout) as any[];
     expect(listed.find((c) => c.id === 'life')).toMatchObject({ status: 'created', pid: created.pid });
 
@@ -343,7 +346,7 @@ sys.stdout.write(out.decode().replace('\\r', '') + '|' + str(os.waitstatus_to_ex
     const pidFile = join(dir, 'pid');
     expect(createWithOutput('crash', dir, ['--pid-file', pidFile]).r.status).toBe(0);
     expect(oci(['start', 'crash']).status).toBe(0);
-    const { pid } = state('crash');
+    const pid = runtimeOf('crash').init.pid as number;
     const daemon = JSON.parse(readFileSync(join(stateRoot, 'crash', 'state.json'), 'utf8')).daemon.pid as number;
     process.kill(daemon, 'SIGKILL');
     await until('stopped', () => state('crash').status === 'stopped');

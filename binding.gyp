@@ -7,7 +7,8 @@
         "addon/notify.cc",
         "addon/memory.cc",
         "addon/fileops.cc",
-        "addon/io.cc"
+        "addon/io.cc",
+        "addon/blocking.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -121,6 +121,8 @@ Napi::Value Close(const Napi::CallbackInfo& info);
 Napi::Value RecvMsg(const Napi::CallbackInfo& info);
 Napi::Value SendMsg(const Napi::CallbackInfo& info);
 Napi::Value WatchReadable(const Napi::CallbackInfo& info);
+// blocking.cc
+Napi::Value OpenBlocking(const Napi::CallbackInfo& info);
 Napi::Value Write(const Napi::CallbackInfo& info);
 Napi::Value MemfdCreate(const Napi::CallbackInfo& info);
 Napi::Value MemfdSnapshot(const Napi::CallbackInfo& info);

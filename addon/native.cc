@@ -19,6 +19,7 @@ const Entry kExports[] = {
     {"recvMsg", RecvMsg},
     {"sendMsg", SendMsg},
     {"watchReadable", WatchReadable},
+    {"openBlocking", OpenBlocking},
     {"write", Write},
     {"memfdCreate", MemfdCreate},
     {"memfdSnapshot", MemfdSnapshot},

@@ -6,7 +6,7 @@
 #   scripts/asan-addon.sh test    build, then run test/unit/native.test.ts against it
 #
 # The sanitized build is made in a scratch tree outside the repository (copies of
-# binding.gyp, addon/, src/native.ts and the test; node_modules linked), so build/Release
+# binding.gyp, addon/, src/native.ts with what it imports, and the test; node_modules linked), so build/Release
 # is never touched, everything else keeps using the normal addon, and vitest runs of the
 # repository never pick up the copied test. Node itself is not instrumented, so the ASan
 # runtime has to be loaded first when using the build by hand:
@@ -41,7 +41,7 @@ fi
 mkdir -p "$stage/addon" "$stage/src" "$stage/test/unit" "$stage/test/programs"
 cp "$repo/binding.gyp" "$repo/package.json" "$repo/tsconfig.json" "$stage/"
 cp "$repo"/addon/*.cc "$repo"/addon/*.h "$stage/addon/"
-cp "$repo/src/native.ts" "$stage/src/"
+cp "$repo/src/native.ts" "$repo/src/package-root.ts" "$stage/src/"
 cp "$repo/test/unit/native.test.ts" "$stage/test/unit/"
 cp "$repo"/test/programs/*.c "$stage/test/programs/"
 ln -s "$repo/node_modules" "$stage/node_modules"

@@ -36,6 +36,9 @@ export interface Native {
    * errors, so the callback can notice EOF). -errno for an fd that cannot be polled or is
    * already watched. libuv makes the fd non-blocking; stop() before closing the fd. */
   watchReadable(fd: number, cb: () => void): Watcher | number;
+  /** open(2) of PATH with FLAGS on libuv's thread pool, for one that may block for ever
+   * (a FIFO); DONE gets the fd or -errno. cancel() makes a pending open return -EINTR. */
+  openBlocking(path: string, flags: number, done: (fd: number) => void): { cancel(): void };
   /** write(2) of the whole buffer (loops on short writes). Bytes or -errno. */
   write(fd: number, buf: Buffer): number;
   /** memfd_create(name, flags). fd or -errno. */

@@ -88,3 +88,16 @@ it('shows the memory limit as the machine\'s memory: /proc/meminfo, sysinfo, fre
   expect(r.stderr).toBe('');
   expect(r.stdout).toMatch(/^MemTotal: +262144 kB\n256\n256\n$/);
 });
+
+it('interrupts blocking calls as natively: EINTR without SA_RESTART, restarts with it', () => {
+  // read, wait4, accept and nanosleep block in the kernel; a FIFO open blocks in the
+  // sentry, whose abandoned open must end without posing as the FIFO's other end.
+  const eintr = program('eintr');
+  const nat = native([eintr]);
+  expect(nat.status, nat.stderr).toBe(0);
+  const r = tsvisor(['do', '--', eintr], { timeout: 30_000 });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe(nat.stdout);
+  expect(r.stdout).toContain('fifo open plain: EINTR');
+  expect(r.stdout).toContain('fifo reopen plain: returned');
+});

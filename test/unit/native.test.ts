@@ -232,6 +232,37 @@ describe('fds and messages', () => {
     n.close(b);
   });
 
+  it('openBlocking opens off the loop, and cancel() interrupts only its own open', async () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'tsvisor-native-fifo-'));
+    const fifo = join(dir, 'f');
+    execFileSync('mkfifo', [fifo]);
+    const opened = (flags: number): { fd: Promise<number>; cancel: () => void } => {
+      let done: (fd: number) => void = () => {};
+      const fd = new Promise<number>((resolve) => (done = resolve));
+      const handle = n.openBlocking(fifo, flags | O_CLOEXEC, done);
+      return { fd, cancel: () => handle.cancel() };
+    };
+    // Two readers wait; cancelling one leaves the other waiting for a real writer.
+    const first = opened(O_RDONLY);
+    const second = opened(O_RDONLY);
+    await new Promise((r) => setTimeout(r, 100));
+    first.cancel();
+    expect(await first.fd).toBe(-E.EINTR);
+    const writer = fs.openSync(fifo, O_WRONLY);
+    const fd = await second.fd;
+    expect(fd).toBeGreaterThanOrEqual(0);
+    n.close(fd);
+    fs.closeSync(writer);
+    // Cancelled before its turn, or after it opened: nothing is left blocked.
+    const late = opened(O_RDWR);
+    const got = await late.fd;
+    late.cancel();
+    expect(got).toBeGreaterThanOrEqual(0);
+    n.close(got);
+    expect(n.openBlocking(join(dir, 'missing'), O_RDONLY, () => {})).toHaveProperty('cancel');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('watchReadable on a bad fd answers -errno', () => {
     expect(n.watchReadable(-1, () => {})).toBeLessThan(0);
   });

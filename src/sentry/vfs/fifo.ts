@@ -3,10 +3,9 @@
 // sentry's loop would deadlock the sandbox. Such opens are redone on libuv's thread pool
 // through the sentry's O_PATH fd of the FIFO and answered when they complete; the loop
 // goes on serving every other task. If the task gives up meanwhile (a signal, death), the
-// sentry opens the FIFO's other end itself so the pool thread returns, and drops the fd.
-import { open as openAsync, close as closeAsync } from 'node:fs';
+// sentry interrupts the pool thread's open (addon/blocking.cc) and drops what it got.
 import { native } from '../../native.js';
-import { EINTR, errnoOf, fromNodeError, type Errno } from '../abi/errno.js';
+import { EINTR, errnoOf, type Errno } from '../abi/errno.js';
 import { AT_EACCESS, AT_EMPTY_PATH, O_ACCMODE, O_WRONLY, R_OK, W_OK, O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY, __O_TMPFILE, S_IFIFO, S_IFMT } from '../abi/fcntl.js';
 import { SIZEOF_STAT, statMode } from '../abi/stat.js';
 
@@ -42,24 +41,24 @@ export function openFifo(pathFd: number, flags: number, stillValid: () => boolea
   const reopenFlags = (flags & ~O_NOFOLLOW) | O_CLOEXEC;
   return new Promise((resolve) => {
     let abandoned = false;
-    const timer = setInterval(() => {
-      if (stillValid()) return;
-      abandoned = true;
-      clearInterval(timer);
-      // Be the other end for a moment, so the pool thread's open returns.
-      const unblock = native().openat2(-100, link, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0, 0);
-      if (unblock >= 0) setTimeout(() => native().close(unblock), CHECK_MS);
-    }, CHECK_MS);
-    openAsync(link, reopenFlags, (err, fd) => {
+    const open = native().openBlocking(link, reopenFlags, (fd) => {
       clearInterval(timer);
       native().close(pathFd);
       if (abandoned) {
-        if (!err) closeAsync(fd, () => {});
+        if (fd >= 0) native().close(fd);
         // Nobody waits for this answer any more.
         resolve(EINTR);
         return;
       }
-      resolve(err ? fromNodeError(err) : fd);
+      resolve(fd < 0 ? errnoOf(-fd) : fd);
     });
+    const timer = setInterval(() => {
+      if (stillValid()) return;
+      abandoned = true;
+      clearInterval(timer);
+      // Only the pool thread blocked in this open is interrupted: opening the FIFO's other
+      // end instead would also wake every other opener waiting on it.
+      open.cancel();
+    }, CHECK_MS);
   });
 }

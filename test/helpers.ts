@@ -1,7 +1,7 @@
 // Shared by the integration tests: build the C programs under test/programs with the
 // machine's gcc, run commands natively and under `tsvisor do`, make a busybox rootfs.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync, symlinkSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,9 +53,24 @@ export function native(argv: string[], opts: { cwd?: string; input?: string; tim
   );
 }
 
+const scratchDirs: string[] = [];
+// Scratch directories a test left empty go when its worker exits; anything still in one
+// (a failed test's evidence, a mount) is left for a look.
+process.on('exit', () => {
+  for (const dir of scratchDirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Not empty, or gone already.
+    }
+  }
+});
+
 /** A fresh scratch directory on the host. */
 export function scratch(prefix = 'tsvisor-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
 }
 
 /** A minimal root made of the static busybox: /bin/<applet> links, /etc, /tmp, /proc,

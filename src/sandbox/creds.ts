@@ -88,8 +88,9 @@ function apply(c: ThreadCreds): void {
 
 let active = 0;
 let saved: ThreadCreds | undefined;
-/** The key of the task credentials the thread wears, if any. */
+/** The key of the task credentials the thread wears, if any, and their fsuid. */
 let wearing: string | undefined;
+let wearingFsuid: number | undefined;
 
 /** A sandbox whose sentry acts for its tasks starts: the thread's own identity is saved. */
 export function enterSandbox(): void {
@@ -106,9 +107,22 @@ export function leaveSandbox(): void {
   }
 }
 
+/**
+ * Between calls the thread is the rest of the process's too (cgroup and staging work, the
+ * embedder's own code): when it wears a task's identity that is not the process's own fs
+ * identity, it goes back to its own. A task of the process's own fsuid is left worn, as
+ * switching back and forth on every wake-up would cost six syscalls each way.
+ */
+export function actAsOwnIfForeign(): void {
+  if (!saved || wearing === undefined || wearingFsuid === saved.fsuid) return;
+  apply(saved);
+  wearing = undefined;
+}
+
 /** Takes on CREDS for the calls that follow; nothing to do if already worn. */
 export function actAs(creds: TaskCreds): void {
   if (wearing === creds.key) return;
   apply({ fsuid: creds.fsuid, fsgid: creds.fsgid, groups: creds.groups, caps: creds.fileCaps | CAP_SYS_PTRACE });
   wearing = creds.key;
+  wearingFsuid = creds.fsuid;
 }

@@ -11,7 +11,7 @@ import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
-import { actAs, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, GRANTABLE_CAPABILITIES, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
+import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, GRANTABLE_CAPABILITIES, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
 import { LimitWatch } from './watch.js';
@@ -323,7 +323,8 @@ export class RunningSandbox {
     const memory = this.memoryView();
     // Root inside is the caller outside (addon/launcher/userns.c), and nothing else is mapped.
     const ids = usesUserNamespace(o) ? rootOnlyIdMap(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : undefined;
-    this.kernel = new Kernel(listener, new SandboxFs(rootfd, { memory, ids }), tasks, uts, o.network, { actFor, memory, ids });
+    const idle = this.wearsIdentity ? actAsOwnIfForeign : undefined;
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd, { memory, ids }), tasks, uts, o.network, { actFor, memory, ids, idle });
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
     if (this.wearsIdentity) enterSandbox();

@@ -43,4 +43,7 @@ export interface KernelHooks {
   memory?: () => SandboxMemory | null;
   /** How ids translate, for a sandbox in a user namespace of its own (ids.ts). */
   ids?: IdMap;
+  /** The sentry has answered every pending call: the thread may go back to being itself
+   * for the rest of the process (src/sandbox/creds.ts). */
+  idle?: () => void;
 }

@@ -46,7 +46,10 @@ export class Sentry {
   private receive(): void {
     for (;;) {
       const r = native().notifRecv(this.kernel.listener, this.buf);
-      if (r === -EAGAIN.code) return;
+      if (r === -EAGAIN.code) {
+        this.kernel.hooks.idle?.();
+        return;
+      }
       // The task died (or was signalled) between the wake-up and the receive.
       if (r === -ENOENT.code || r === -EINTR.code) continue;
       if (r < 0) {

@@ -1,7 +1,7 @@
 // The embedding API (`import { Sandbox } from 'tsvisor'`): captured output, stdin, exit
 // codes, limits, output cap, many sandboxes at once, streams, kill, typed errors.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, SandboxConfigError, SandboxError, SandboxStartError, type SandboxProcess } from '../../src/api/index.js';
@@ -124,6 +124,7 @@ describe('run()', () => {
     const r = await new Sandbox({ rootfs: root }).run(['/bin/ls', '/']);
     expect(text(r.stdout).split('\n')).toContain('bin');
     expect(text(r.stdout)).not.toMatch(/^usr$/m);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('runs as another user, with sandboxes of different users at once, and as pid 1', async () => {

@@ -16,6 +16,10 @@ beforeAll(() => {
   rootfs = busyboxRoot();
 });
 
+afterAll(() => {
+  if (rootfs) rmSync(rootfs, { recursive: true, force: true });
+});
+
 describe('tsvisor do runs programs', () => {
   it('runs the quick-start command', () => {
     const r = tsvisor(['do', '--', '/bin/sh', '-c', 'echo hello from the sandbox; ls /; head -3 /proc/self/status']);

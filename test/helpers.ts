@@ -1,7 +1,7 @@
 // Shared by the integration tests: build the C programs under test/programs with the
 // machine's gcc, run commands natively and under `tsvisor do`, make a busybox rootfs.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync, symlinkSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync, symlinkSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,15 @@ export function scratch(prefix = 'tsvisor-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   scratchDirs.push(dir);
   return dir;
+}
+
+/** Why test/programs/seccomp_probe.c cannot load filters into the kernel here, if so. */
+export function seccompProbeUnavailable(): string | undefined {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return 'needs Linux x86_64';
+  if (spawnSync('gcc', ['--version']).status !== 0) return 'needs gcc to build test/programs/seccomp_probe.c';
+  const avail = '/proc/sys/kernel/seccomp/actions_avail';
+  if (!existsSync(avail) || !readFileSync(avail, 'utf8').includes('user_notif')) return 'kernel lacks SECCOMP_RET_USER_NOTIF';
+  return undefined;
 }
 
 /** A minimal root made of the static busybox: /bin/<applet> links, /etc, /tmp, /proc,

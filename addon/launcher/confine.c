@@ -241,8 +241,9 @@ static void clear_ambient_set(void)
 		fail("prctl `PR_CAP_AMBIENT_CLEAR_ALL`");
 }
 
-/* Effective and permitted cut to KEEP (of what we hold), inheritable empty. */
-static void limit_capability_sets(uint64_t keep)
+/* Effective and permitted cut to KEEP (of what we hold; all ones: everything permitted
+ * becomes effective), inheritable empty. */
+void limit_capability_sets(uint64_t keep)
 {
 	struct __user_cap_header_struct header = {
 		.version = _LINUX_CAPABILITY_VERSION_3,

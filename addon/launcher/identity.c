@@ -13,14 +13,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -99,23 +97,6 @@ bool set_umask_option(struct options *opts, const char *arg)
 	return true;
 }
 
-/* Raises the effective capabilities back to the permitted set (lost at setresuid). */
-static void restore_effective_caps(void)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0, /* this thread */
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &header, data) < 0)
-		fail("capget");
-	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		data[i].effective = data[i].permitted;
-	if (syscall(SYS_capset, &header, data) < 0)
-		fail("capset");
-}
-
 void apply_identity(const struct options *opts)
 {
 	/* The parent as seen from here before the switch: init (pid 1), or 0 for a process
@@ -136,7 +117,8 @@ void apply_identity(const struct options *opts)
 			fail("prctl `PR_SET_KEEPCAPS`");
 		if (setresuid(opts->uid, opts->uid, opts->uid) < 0)
 			fail("setresuid `%u`", opts->uid);
-		restore_effective_caps();
+		/* The effective set was lost at setresuid: back to the permitted one. */
+		limit_capability_sets(UINT64_MAX);
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 			fail("prctl `PR_SET_KEEPCAPS`");
 	}

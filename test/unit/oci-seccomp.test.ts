@@ -5,7 +5,7 @@
 // whose answer the kernel must give.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import { byName, loadTable } from '../../src/seccomp/table.js';
 import {
   compileOciSeccomp, type OciSeccomp, type OciSeccompAction, type OciSeccompArg, type OciSeccompSyscall,
 } from '../../src/oci/seccomp-profile.js';
-import { program } from '../helpers.js';
+import { program, seccompProbeUnavailable } from '../helpers.js';
 
 const nrOf = (name: string): number => byName(name)!.nr;
 const errno = (e: number): number => (SECCOMP_RET_ERRNO | e) >>> 0;
@@ -334,14 +334,7 @@ describe('compileOciSeccomp in the interpreter', () => {
 
 // ---- a real seccomp filter -------------------------------------------------------------
 
-function unavailable(): string | undefined {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return 'needs Linux x86_64';
-  if (spawnSync('gcc', ['--version']).status !== 0) return 'needs gcc to build test/programs/seccomp_probe.c';
-  const avail = '/proc/sys/kernel/seccomp/actions_avail';
-  if (!existsSync(avail) || !readFileSync(avail, 'utf8').includes('user_notif')) return 'kernel lacks SECCOMP_RET_USER_NOTIF';
-  return undefined;
-}
-const skipReason = unavailable();
+const skipReason = seccompProbeUnavailable();
 const SIGSYS = 31;
 
 interface ProbeRun {

@@ -3,7 +3,7 @@
 // (test/programs/seccomp_probe.c) for the calls whose answer the kernel must give.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import {
   formatAction, interpret, run, segments, type Action,
 } from '../../src/seccomp/compile.js';
 import { ERRNO, byName, loadTable } from '../../src/seccomp/table.js';
+import { seccompProbeUnavailable } from '../helpers.js';
 
 const table = loadTable();
 const prog = compilePolicy(table);
@@ -183,14 +184,7 @@ const PROBE_SRC = fileURLToPath(new URL('../programs/seccomp_probe.c', import.me
 const MARKER = 200; // the probe's supervisor answers every notification with this errno
 const SIGSYS = 31;
 
-function unavailable(): string | undefined {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return 'needs Linux x86_64';
-  if (spawnSync('gcc', ['--version']).status !== 0) return 'needs gcc to build test/programs/seccomp_probe.c';
-  const avail = '/proc/sys/kernel/seccomp/actions_avail';
-  if (!existsSync(avail) || !readFileSync(avail, 'utf8').includes('user_notif')) return 'kernel lacks SECCOMP_RET_USER_NOTIF';
-  return undefined;
-}
-const skipReason = unavailable();
+const skipReason = seccompProbeUnavailable();
 
 interface CallResult {
   label: string;

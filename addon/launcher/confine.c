@@ -276,6 +276,31 @@ void drop_capabilities(uint64_t keep)
 	limit_capability_sets(keep);
 }
 
+/*
+ * Raises AMBIENT (of the capabilities kept) into the ambient set, after making them
+ * inheritable as the kernel requires: a workload of another uid keeps them across its
+ * exec (an OCI spec's process.capabilities.ambient).
+ */
+void raise_ambient(uint64_t ambient)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0, /* this thread */
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &header, data) < 0)
+		fail("capget");
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		data[i].inheritable = data[i].permitted & (uint32_t)(ambient >> (32 * i));
+	if (syscall(SYS_capset, &header, data) < 0)
+		fail("capset");
+	for (int cap = 0; cap < 64; cap++)
+		if ((ambient & (UINT64_C(1) << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			fail("prctl `PR_CAP_AMBIENT_RAISE` %d", cap);
+}
+
 void set_no_new_privs(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -79,6 +79,7 @@ struct options {
 	bool has_oom_score_adj;      /* --oom-score-adj N given (identity.c) */
 	int oom_score_adj;           /* in [-1000, 1000] */
 	uint64_t caps;              /* --caps MASK: capabilities the workload keeps, else none */
+	uint64_t ambient;           /* --ambient MASK: of those, the ones raised as ambient */
 	const struct sock_fprog *user_filter; /* the `U` record, installed after ours, or NULL */
 	char **argv; /* PROG ARGS..., NULL-terminated */
 };
@@ -167,6 +168,7 @@ void write_sysctls(const struct options *opts);
 void bring_up_loopback(void);
 void drop_capabilities(uint64_t keep);
 void limit_capability_sets(uint64_t keep);
+void raise_ambient(uint64_t ambient);
 void set_no_new_privs(void);
 int open_sandbox_root(int dirfd, const char *path);
 int open_sandbox_proc(int rootfd);

@@ -89,6 +89,8 @@ _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fp
 	apply_rlimits(opts);
 	apply_identity(opts);
 	drop_capabilities(opts->caps);
+	if (opts->ambient & opts->caps)
+		raise_ambient(opts->ambient & opts->caps);
 	set_no_new_privs();
 	/*
 	 * From here on every syscall goes through the filter, and a trapped one would wait for

@@ -4,7 +4,7 @@
  *   tsvisor-launcher --staging DIR [--rootfs DIR [--no-overlay]] [--mount SRC:DST[:ro]]...
  *                    [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
- *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK]
+ *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK [--ambient MASK]]
  *                    [--readonly-path PATH]... [--mask PATH]... [--oom-score-adj N]
  *                    [--no-init] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
@@ -47,6 +47,7 @@
 #define OPT_IPCNS 0x222
 #define OPT_UTSNS 0x223
 #define OPT_SYSCTL 0x224
+#define OPT_AMBIENT 0x225
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -156,6 +157,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "join", required_argument, NULL, OPT_JOIN },
 		{ "no-init", no_argument, NULL, OPT_NO_INIT },
 		{ "caps", required_argument, NULL, OPT_CAPS },
+		{ "ambient", required_argument, NULL, OPT_AMBIENT },
 		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 		{ "no-overlay", no_argument, NULL, OPT_NO_OVERLAY },
 		{ "detach", no_argument, NULL, OPT_DETACH },
@@ -299,6 +301,10 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case OPT_CAPS:
 			if (!parse_caps(optarg, &opts->caps))
 				return set_error("`--caps %s`: want a hexadecimal mask", optarg);
+			break;
+		case OPT_AMBIENT:
+			if (!parse_caps(optarg, &opts->ambient))
+				return set_error("`--ambient %s`: want a hexadecimal mask", optarg);
 			break;
 		case ':':
 			return set_error("`%s` needs a value", argv[optind - 1]);

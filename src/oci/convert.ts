@@ -28,6 +28,8 @@ export interface Plan {
   identity: { uid: number; gid: number; groups: number[] };
   /** process.capabilities.permitted, as far as tsvisor grants them (src/sandbox/creds.ts). */
   capabilities: bigint;
+  /** process.capabilities.ambient (the sandbox keeps only those it grants). */
+  ambientCapabilities: bigint;
   /** linux.seccomp compiled, stacked above tsvisor's policy by the launcher. */
   userFilter?: Buffer;
   /** process.args is the container's pid 1, as the spec says. */
@@ -225,6 +227,7 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
     capabilities,
+    ambientCapabilities: capabilityMask(p.capabilities?.ambient ?? []),
     userFilter,
     noInit: true,
     overlay: false,

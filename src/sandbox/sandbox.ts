@@ -74,6 +74,9 @@ export interface SandboxOptions {
   /** The capabilities the tasks hold (bit N: capability N), cut to GRANTABLE_CAPABILITIES
    * (src/sandbox/creds.ts); DEFAULT_CAPABILITIES when absent. None in a user namespace. */
   capabilities?: bigint;
+  /** Of those, the ones raised as ambient, so that a non-root workload keeps them across
+   * exec (an OCI spec's process.capabilities.ambient). */
+  ambientCapabilities?: bigint;
   /** A seccomp program of the user's own (an OCI config's linux.seccomp, compiled by
    * src/oci/seccomp-profile.ts), installed above tsvisor's: it can only take calls away. */
   userFilter?: Buffer;
@@ -456,6 +459,8 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   if (usesUserNamespace(opts) && !opts.joinPid) args.push('--userns');
   const caps = usesUserNamespace(opts) ? 0n : (opts.capabilities ?? DEFAULT_CAPABILITIES) & GRANTABLE_CAPABILITIES;
   if (caps) args.push('--caps', caps.toString(16));
+  const ambient = caps & (opts.ambientCapabilities ?? 0n);
+  if (ambient) args.push('--ambient', ambient.toString(16));
   if (opts.noInit && !opts.joinPid) args.push('--no-init');
   if (opts.detach && !opts.joinPid) args.push('--detach');
   args.push(...(opts.launcherArgs ?? []));

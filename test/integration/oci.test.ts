@@ -463,6 +463,21 @@ describe('config.json features', () => {
     expect(refused.stderr).toMatch(/SCMP_ACT_NOTIFY is not supported/);
   });
 
+  it('keeps ambient capabilities across the exec of a non-root user, and only those', () => {
+    const caps = (ambient: string[]) =>
+      bundle((s) => {
+        s.process.user = { uid: 1000, gid: 1000 };
+        const set = ['CAP_NET_BIND_SERVICE', 'CAP_CHOWN'];
+        s.process.capabilities = { bounding: set, effective: set, permitted: set, inheritable: ambient, ambient };
+        s.process.args = ['grep', '-E', '^Cap(Eff|Amb)', '/proc/self/status'];
+      });
+    const withAmbient = oci(['run', '--bundle', caps(['CAP_NET_BIND_SERVICE']), 'ambient']);
+    expect(withAmbient.stderr).toBe('');
+    expect(withAmbient.stdout).toBe('CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n');
+    const without = oci(['run', '--bundle', caps([]), 'noambient']);
+    expect(without.stdout).toBe('CapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n');
+  });
+
   it('honours root.readonly, hostname, env, cwd, bind and tmpfs mounts', () => {
     const host = scratch();
     writeFileSync(join(host, 'in'), 'from the host\n');

@@ -73,6 +73,20 @@ export function scratch(prefix = 'tsvisor-test-'): string {
   return dir;
 }
 
+/** Under CI, .ci/run has installed everything the tests need: nothing may be skipped. */
+export const CI = process.env.CI === 'true';
+
+/**
+ * WHY (undefined: nothing) tests of FILE cannot run here: printed, so a skip never goes
+ * unexplained, and fatal under CI. Returns WHY, for skipIf.
+ */
+export function skipBecause(file: string, why: string | undefined): string | undefined {
+  if (why === undefined) return undefined;
+  if (CI) throw new Error(`${file}: cannot be skipped in CI: ${why}`);
+  console.log(`${file}: skipped: ${why}`);
+  return why;
+}
+
 /** Why test/programs/seccomp_probe.c cannot load filters into the kernel here, if so. */
 export function seccompProbeUnavailable(): string | undefined {
   if (process.platform !== 'linux' || process.arch !== 'x64') return 'needs Linux x86_64';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, SandboxConfigError, SandboxError, SandboxStartError, type SandboxProcess } from '../../src/api/index.js';
 import { hostLayout } from '../../src/sandbox/cgroup-layout.js';
-import { busyboxRoot, program, repo, scratch } from '../helpers.js';
+import { busyboxRoot, program, repo, scratch, skipBecause } from '../helpers.js';
 
 const parent = `tsvisor-test-${process.pid}`;
 process.env.TSVISOR_CGROUP_PARENT = parent;
@@ -118,9 +118,9 @@ describe('run()', () => {
     for (const r of results) expect(r.usage.cpuTimeMs).toBeLessThan(150);
   });
 
-  it('runs in a given rootfs', async () => {
+  it('runs in a given rootfs', async (ctx) => {
     const root = busyboxRoot();
-    if (!root) return console.log('rootfs run skipped: busybox-static is not installed');
+    if (!root) return ctx.skip(skipBecause('api.test.ts (rootfs run)', 'busybox-static is not installed'));
     const r = await new Sandbox({ rootfs: root }).run(['/bin/ls', '/']);
     expect(text(r.stdout).split('\n')).toContain('bin');
     expect(text(r.stdout)).not.toMatch(/^usr$/m);

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostLayout, type Hierarchy } from '../../src/sandbox/cgroup-layout.js';
 import { cgroupsPathOf } from '../../src/sandbox/cgroup.js';
-import { list, scratch, tsvisorBin } from '../helpers.js';
+import { list, scratch, skipBecause, tsvisorBin } from '../helpers.js';
 import { OciHarness } from '../oci-harness.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -87,6 +87,8 @@ async function checkCgroup(id: string, path: string, base: (h: Hierarchy) => str
   for (const d of dirs) for (const pid of ps) expect(procsOf(d), d).toContain(pid);
   return dirs;
 }
+
+skipBecause('oci-cgroup.test.ts', isRoot ? undefined : 'cgroupsPath needs root to create cgroups');
 
 describe.runIf(isRoot)('linux.cgroupsPath', () => {
   it('puts an absolute path beneath each hierarchy\'s root; update, events, pause and delete use it', async () => {

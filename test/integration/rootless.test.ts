@@ -1,8 +1,8 @@
 // `tsvisor do` in a user namespace of the caller's own: as an unprivileged user (always so),
 // and as root with --rootless (launcher `--userns`, addon/launcher/userns.c).
 import { spawnSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tsvisor, tsvisorBin } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { skipBecause, tsvisor, tsvisorBin } from '../helpers.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
@@ -24,19 +24,10 @@ function whyNotUnprivileged(): string | undefined {
   return undefined;
 }
 
-const skipped: string[] = [];
-afterAll(() => {
-  for (const why of skipped) console.log(`rootless.test.ts: skipped: ${why}`);
-});
+const unprivileged = skipBecause('rootless.test.ts (as an unprivileged user)', whyNotUnprivileged());
 
 describe('tsvisor do without root', () => {
-  it('runs as an unprivileged user, as root of its own user namespace', (ctx) => {
-    const why = whyNotUnprivileged();
-    if (why) {
-      skipped.push(why);
-      ctx.skip();
-      return;
-    }
+  it.skipIf(unprivileged !== undefined)('runs as an unprivileged user, as root of its own user namespace', () => {
     const r = asNobody([process.execPath, tsvisorBin, 'do', '--', '/bin/sh', '-c', 'id -u; echo hi > /tmp/x && cat /tmp/x']);
     expect(r.stdout).toBe('0\nhi\n');
     expect(r.status).toBe(0);
@@ -44,13 +35,7 @@ describe('tsvisor do without root', () => {
     expect(r.stderr).toMatch(/^tsvisor: warning: resource limits unsupported here .*\n$/);
   });
 
-  it('shows owners as its user namespace maps them, as unshare -r does', (ctx) => {
-    const why = whyNotUnprivileged();
-    if (why) {
-      skipped.push(why);
-      ctx.skip();
-      return;
-    }
+  it.skipIf(unprivileged !== undefined)('shows owners as its user namespace maps them, as unshare -r does', () => {
     // A host file of root's is nobody's inside; what the sandbox's root makes is its own;
     // an id the namespace does not map cannot be given away.
     const script = 'grep -E "^(Uid|Gid):" /proc/self/status; stat -c "%u %g" /etc/passwd; echo > /tmp/mine; stat -c "%u %g" /tmp/mine; chown 0:0 /tmp/mine && echo chown-root; chown 5 /tmp/mine 2>/dev/null || echo chown-5 refused';
@@ -60,13 +45,7 @@ describe('tsvisor do without root', () => {
     expect(r.stdout).toBe(nat.stdout);
   });
 
-  it('fails clearly when a limit is asked for that needs a cgroup', (ctx) => {
-    const why = whyNotUnprivileged();
-    if (why) {
-      skipped.push(why);
-      ctx.skip();
-      return;
-    }
+  it.skipIf(unprivileged !== undefined)('fails clearly when a limit is asked for that needs a cgroup', () => {
     const r = asNobody([process.execPath, tsvisorBin, 'do', '--memory', '64m', '--', '/bin/true']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/cgroup/);

@@ -19,7 +19,7 @@ import { byName, loadTable } from '../../src/seccomp/table.js';
 import {
   compileOciSeccomp, type OciSeccomp, type OciSeccompAction, type OciSeccompArg, type OciSeccompSyscall,
 } from '../../src/oci/seccomp-profile.js';
-import { program, seccompProbeUnavailable } from '../helpers.js';
+import { program, seccompProbeUnavailable, skipBecause } from '../helpers.js';
 
 const nrOf = (name: string): number => byName(name)!.nr;
 const errno = (e: number): number => (SECCOMP_RET_ERRNO | e) >>> 0;
@@ -334,7 +334,7 @@ describe('compileOciSeccomp in the interpreter', () => {
 
 // ---- a real seccomp filter -------------------------------------------------------------
 
-const skipReason = seccompProbeUnavailable();
+const skipReason = skipBecause('oci-seccomp.test.ts (real seccomp)', seccompProbeUnavailable());
 const SIGSYS = 31;
 
 interface ProbeRun {
@@ -344,7 +344,7 @@ interface ProbeRun {
   exit?: number;
 }
 
-describe.skipIf(skipReason !== undefined)(`real seccomp${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(skipReason !== undefined)('real seccomp', () => {
   let dir = '';
   let probe = '';
 

@@ -17,7 +17,7 @@ import {
   formatAction, interpret, run, segments, type Action,
 } from '../../src/seccomp/compile.js';
 import { ERRNO, byName, loadTable } from '../../src/seccomp/table.js';
-import { seccompProbeUnavailable } from '../helpers.js';
+import { seccompProbeUnavailable, skipBecause } from '../helpers.js';
 
 const table = loadTable();
 const prog = compilePolicy(table);
@@ -184,7 +184,7 @@ const PROBE_SRC = fileURLToPath(new URL('../programs/seccomp_probe.c', import.me
 const MARKER = 200; // the probe's supervisor answers every notification with this errno
 const SIGSYS = 31;
 
-const skipReason = seccompProbeUnavailable();
+const skipReason = skipBecause('seccomp.test.ts (real seccomp)', seccompProbeUnavailable());
 
 interface CallResult {
   label: string;
@@ -200,7 +200,7 @@ interface ProbeRun {
   exit?: number;
 }
 
-describe.skipIf(skipReason !== undefined)(`real seccomp${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describe.skipIf(skipReason !== undefined)('real seccomp', () => {
   let dir = '';
   let probe = '';
   let filter = '';

@@ -241,9 +241,9 @@ static void clear_ambient_set(void)
 		fail("prctl `PR_CAP_AMBIENT_CLEAR_ALL`");
 }
 
-/* Effective and permitted cut to KEEP (of what we hold; all ones: everything permitted
- * becomes effective), inheritable empty. */
-void limit_capability_sets(uint64_t keep)
+/* Permitted cut to KEEP (of what we hold; all ones: as it is), effective the same, and
+ * inheritable INHERITABLE of those. */
+void limit_capability_sets(uint64_t keep, uint64_t inheritable)
 {
 	struct __user_cap_header_struct header = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -254,11 +254,9 @@ void limit_capability_sets(uint64_t keep)
 	if (syscall(SYS_capget, &header, data) < 0)
 		fail("capget");
 	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
-		uint32_t word = (uint32_t)(keep >> (32 * i));
-
-		data[i].permitted &= word;
+		data[i].permitted &= (uint32_t)(keep >> (32 * i));
 		data[i].effective = data[i].permitted;
-		data[i].inheritable = 0;
+		data[i].inheritable = data[i].permitted & (uint32_t)(inheritable >> (32 * i));
 	}
 	if (syscall(SYS_capset, &header, data) < 0)
 		fail("capset");
@@ -273,7 +271,7 @@ void drop_capabilities(uint64_t keep)
 {
 	drop_bounding_set(keep);
 	clear_ambient_set();
-	limit_capability_sets(keep);
+	limit_capability_sets(keep, 0);
 }
 
 /*
@@ -283,18 +281,7 @@ void drop_capabilities(uint64_t keep)
  */
 void raise_ambient(uint64_t ambient)
 {
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-		.pid = 0, /* this thread */
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &header, data) < 0)
-		fail("capget");
-	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		data[i].inheritable = data[i].permitted & (uint32_t)(ambient >> (32 * i));
-	if (syscall(SYS_capset, &header, data) < 0)
-		fail("capset");
+	limit_capability_sets(UINT64_MAX, ambient);
 	for (int cap = 0; cap < 64; cap++)
 		if ((ambient & (UINT64_C(1) << cap)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)

@@ -118,7 +118,7 @@ void apply_identity(const struct options *opts)
 		if (setresuid(opts->uid, opts->uid, opts->uid) < 0)
 			fail("setresuid `%u`", opts->uid);
 		/* The effective set was lost at setresuid: back to the permitted one. */
-		limit_capability_sets(UINT64_MAX);
+		limit_capability_sets(UINT64_MAX, 0);
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 			fail("prctl `PR_SET_KEEPCAPS`");
 	}

@@ -167,7 +167,7 @@ bool add_sysctl(struct options *opts, const char *arg);
 void write_sysctls(const struct options *opts);
 void bring_up_loopback(void);
 void drop_capabilities(uint64_t keep);
-void limit_capability_sets(uint64_t keep);
+void limit_capability_sets(uint64_t keep, uint64_t inheritable);
 void raise_ambient(uint64_t ambient);
 void set_no_new_privs(void);
 int open_sandbox_root(int dirfd, const char *path);

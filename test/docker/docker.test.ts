@@ -8,9 +8,8 @@ import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRoot, scratch, tsvisorBin } from '../helpers.js';
+import { busyboxRoot, CI, scratch, tsvisorBin } from '../helpers.js';
 
-const CI = process.env.CI === 'true';
 const IMAGE = 'tsvisor-busybox:test';
 
 let skipReason: string | undefined;

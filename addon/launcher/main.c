@@ -23,6 +23,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -295,12 +296,20 @@ static _Noreturn void run_pid1_workload(const struct options *opts, const struct
 
 /* ---- launcher (in the sentry's pid namespace) ---- */
 
-/* SIGTERM: take the sandbox down at once (init's death kills its pid namespace). */
+/* SIGTERM: take the sandbox down at once (init's death kills its pid namespace). Init is
+ * reaped before we go, so that the sandbox is over (its cgroup empty) when our exit says
+ * so; an orphaned zombie would wait on whoever adopts it. At most a second: init could be
+ * stuck in the kernel, and the sentry then empties the cgroup itself. */
 static void on_sigterm(int sig)
 {
 	(void)sig;
-	if (init_pid > 0)
+	if (init_pid > 0) {
+		const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
 		kill(init_pid, SIGKILL);
+		for (int i = 0; i < 100 && waitpid(init_pid, NULL, WNOHANG) == 0; i++)
+			nanosleep(&tick, NULL);
+	}
 	channel_send_exit(EXIT_SIGTERM); /* for --detach; async-signal-safe: one send(2) */
 	_exit(EXIT_SIGTERM);
 }

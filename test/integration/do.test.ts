@@ -114,6 +114,19 @@ describe('tsvisor do runs programs', () => {
     rmSync(insideDir, { recursive: true });
   });
 
+  it('answers the *xattrat calls and file_getattr/file_setattr as Linux does', () => {
+    const prog = program('xattrat');
+    const outsideDir = scratch(), insideDir = scratch();
+    const caps = '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid';
+    const outside = native(['setpriv', '--inh-caps=-all', caps, prog, outsideDir]);
+    const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--', prog, outsideDir]);
+    expect(outside.stdout).toContain('value: hello');
+    expect(inside.stderr).toBe('');
+    expect(inside.stdout).toBe(outside.stdout);
+    rmSync(outsideDir, { recursive: true });
+    rmSync(insideDir, { recursive: true });
+  });
+
   it('fires inotify watches added by name', () => {
     const script = join(repo, 'test', 'programs', 'inotify.py');
     const outsideDir = scratch(), insideDir = scratch();

@@ -205,11 +205,14 @@ static int supervise(pid_t workload, const sigset_t *set)
 /* Pid 1's first steps, whether it is init or the workload: the sandbox's world. */
 static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 {
+	static char resolv_conf[4096];
+
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
 	if (opts->net_none)
 		open_sandbox_network(opts->userns);
 	write_sysctls(opts);
+	read_host_resolv_conf(resolv_conf, sizeof resolv_conf, opts->net_none);
 	build_rootfs(opts);
 	/* A joined UTS namespace keeps the name its owner gave it. */
 	if (!opts->utsns)
@@ -217,7 +220,7 @@ static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 	/* Not in a root that is the user's own (OCI): runc leaves the image's files alone, and
 	 * Docker binds its own. */
 	if (!opts->no_overlay)
-		write_identity_files(opts->hostname);
+		write_identity_files(opts->hostname, resolv_conf);
 	if (opts->net_none)
 		bring_up_loopback();
 	if (opts->console_socket)

@@ -160,6 +160,7 @@ Napi::Value Getxattr(const Napi::CallbackInfo& info);
 Napi::Value Listxattr(const Napi::CallbackInfo& info);
 Napi::Value Setxattr(const Napi::CallbackInfo& info);
 Napi::Value Removexattr(const Napi::CallbackInfo& info);
+Napi::Value FileAttr(const Napi::CallbackInfo& info);
 Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info);
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info);
 

@@ -36,6 +36,12 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+#ifndef SYS_file_getattr
+#define SYS_file_getattr 468
+#endif
+#ifndef SYS_file_setattr
+#define SYS_file_setattr 469
+#endif
 
 namespace tsv {
 namespace {
@@ -300,6 +306,16 @@ Napi::Value Removexattr(const Napi::CallbackInfo& info) {
   if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
   // why: remove one attribute
   return Ret(info.Env(), removexattr(path.c_str(), name.c_str()));
+}
+
+Napi::Value FileAttr(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {Arg::Str, Arg::Buf, Arg::Bool}, "Usage: native.fileAttr(path, attr, set)")) return {};
+  std::string path;
+  if (!Path(info[0], &path)) return Neg(info.Env(), EINVAL);
+  Napi::Buffer<uint8_t> attr = Buf(info[1]);
+  long nr = info[2].As<Napi::Boolean>().Value() ? SYS_file_setattr : SYS_file_getattr;
+  // why: the inode flags (FS_IOC_FSGETXATTR's) of one file, read or changed by path
+  return Ret(info.Env(), syscall(nr, AT_FDCWD, path.c_str(), attr.Data(), attr.Length(), 0));
 }
 
 Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info) {

@@ -57,6 +57,7 @@ const Entry kExports[] = {
     {"listxattr", Listxattr},
     {"setxattr", Setxattr},
     {"removexattr", Removexattr},
+    {"fileAttr", FileAttr},
     {"inotifyAddWatch", InotifyAddWatch},
     {"setThreadCreds", SetThreadCreds},
 };

@@ -108,6 +108,9 @@ export interface Native {
   listxattr(path: string, out: Buffer): number;
   setxattr(path: string, name: string, value: Buffer, flags: number): number;
   removexattr(path: string, name: string): number;
+  /** file_getattr(2) (set false: into attr) or file_setattr(2) (set: from attr) on path,
+   * following symlinks; attr is a struct file_attr of the caller's size. 0 or -errno. */
+  fileAttr(path: string, attr: Buffer, set: boolean): number;
 
   /** inotify_add_watch on the instance behind fd. Watch descriptor or -errno. */
   inotifyAddWatch(fd: number, path: string, mask: number): number;

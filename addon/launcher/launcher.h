@@ -153,7 +153,8 @@ void console_setup(const struct options *opts);
 void console_attach(const struct options *opts);
 
 /* rootfs.c: everything init mounts, up to pivot_root and chdir(--cwd). */
-void write_identity_files(const char *hostname);
+void read_host_resolv_conf(char *out, size_t size, bool own_network);
+void write_identity_files(const char *hostname, const char *resolv_conf);
 void build_rootfs(const struct options *opts);
 
 /* confine.c: the host-side wall, one step per function. */

@@ -23,6 +23,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -204,11 +205,14 @@ static int supervise(pid_t workload, const sigset_t *set)
 /* Pid 1's first steps, whether it is init or the workload: the sandbox's world. */
 static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 {
+	static char resolv_conf[4096];
+
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
 	if (opts->net_none)
 		open_sandbox_network(opts->userns);
 	write_sysctls(opts);
+	read_host_resolv_conf(resolv_conf, sizeof resolv_conf, opts->net_none);
 	build_rootfs(opts);
 	/* A joined UTS namespace keeps the name its owner gave it. */
 	if (!opts->utsns)
@@ -216,7 +220,7 @@ static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 	/* Not in a root that is the user's own (OCI): runc leaves the image's files alone, and
 	 * Docker binds its own. */
 	if (!opts->no_overlay)
-		write_identity_files(opts->hostname);
+		write_identity_files(opts->hostname, resolv_conf);
 	if (opts->net_none)
 		bring_up_loopback();
 	if (opts->console_socket)
@@ -295,12 +299,20 @@ static _Noreturn void run_pid1_workload(const struct options *opts, const struct
 
 /* ---- launcher (in the sentry's pid namespace) ---- */
 
-/* SIGTERM: take the sandbox down at once (init's death kills its pid namespace). */
+/* SIGTERM: take the sandbox down at once (init's death kills its pid namespace). Init is
+ * reaped before we go, so that the sandbox is over (its cgroup empty) when our exit says
+ * so; an orphaned zombie would wait on whoever adopts it. At most a second: init could be
+ * stuck in the kernel, and the sentry then empties the cgroup itself. */
 static void on_sigterm(int sig)
 {
 	(void)sig;
-	if (init_pid > 0)
+	if (init_pid > 0) {
+		const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
 		kill(init_pid, SIGKILL);
+		for (int i = 0; i < 100 && waitpid(init_pid, NULL, WNOHANG) == 0; i++)
+			nanosleep(&tick, NULL);
+	}
 	channel_send_exit(EXIT_SIGTERM); /* for --detach; async-signal-safe: one send(2) */
 	_exit(EXIT_SIGTERM);
 }

@@ -950,31 +950,70 @@ static bool hosts_name(const char *text, const char *host)
 }
 
 /*
+ * Before pivot_root: the host's /etc/resolv.conf, for a root that lacks one. In a network
+ * namespace of the sandbox's own, loopback nameservers (a host's systemd-resolved at
+ * 127.0.0.53) would name the sandbox's own loopback: those lines are left out. Empty when
+ * the host has none.
+ */
+void read_host_resolv_conf(char *out, size_t size, bool own_network)
+{
+	char text[8192], *line, *save = NULL;
+	size_t used = 0;
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, text, sizeof text - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *server = line + strlen("nameserver");
+
+		if (own_network && !strncmp(line, "nameserver", strlen("nameserver"))) {
+			server += strspn(server, " \t");
+			if (!strncmp(server, "127.", 4) || !strncmp(server, "::1", 3))
+				continue;
+		}
+		if (used + strlen(line) + 2 > size)
+			break;
+		used += (size_t)sprintf(out + used, "%s\n", line);
+	}
+}
+
+/*
  * After pivot_root: /etc/hostname says the sandbox's hostname, and /etc/hosts resolves it
  * (programs look their own name up: Python's gethostbyname(gethostname()), Java), as
- * Docker's own files do. Writes land in the private upper layer. Best effort: a read-only
- * root, a root without /etc, or a symlink in place of either file is left as it is.
+ * Docker's own files do; a root without /etc/resolv.conf gets RESOLV_CONF (the host's, see
+ * read_host_resolv_conf). Writes land in the private upper layer. Best effort: a read-only
+ * root, a root without /etc, or a symlink in place of any of the files is left as it is.
  */
-void write_identity_files(const char *hostname)
+static void write_hostname_file(const char *hostname)
+{
+	char text[512], line[512];
+	ssize_t n;
+	int fd = open("/etc/hostname", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	n = read(fd, text, sizeof text - 1);
+	text[n > 0 ? n : 0] = '\0';
+	snprintf(line, sizeof line, "%s\n", hostname);
+	/* Rewritten only when it says something else (it may be a bind of the host's). */
+	if (strcmp(text, line) && ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0)
+		warn("write `/etc/hostname`: %s", strerror(errno));
+	close(fd);
+}
+
+static void write_hosts_file(const char *hostname)
 {
 	static const char defaults[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 	char text[65536], line[512];
 	ssize_t n;
-	int fd;
+	int fd = open("/etc/hosts", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 
-	if (!hostname || strlen(hostname) > 253)
-		return;
-	fd = open("/etc/hostname", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		n = read(fd, text, sizeof text - 1);
-		text[n > 0 ? n : 0] = '\0';
-		snprintf(line, sizeof line, "%s\n", hostname);
-		/* Rewritten only when it says something else (it may be a bind of the host's). */
-		if (strcmp(text, line) && ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0)
-			warn("write `/etc/hostname`: %s", strerror(errno));
-		close(fd);
-	}
-	fd = open("/etc/hosts", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
 	n = read(fd, text, sizeof text - 1);
@@ -986,4 +1025,26 @@ void write_identity_files(const char *hostname)
 			warn("write `/etc/hosts`: %s", strerror(errno));
 	}
 	close(fd);
+}
+
+/* Only where there is none: an image's own file, or a symlink in its place, stays. */
+static void write_resolv_conf(const char *text)
+{
+	int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		warn("write `/etc/resolv.conf`: %s", strerror(errno));
+	close(fd);
+}
+
+void write_identity_files(const char *hostname, const char *resolv_conf)
+{
+	if (hostname && strlen(hostname) <= 253) {
+		write_hostname_file(hostname);
+		write_hosts_file(hostname);
+	}
+	if (resolv_conf[0])
+		write_resolv_conf(resolv_conf);
 }

@@ -1,6 +1,7 @@
 // What every OCI command shares: the global flags of runc and runsc (--root, --log,
 // --log-format, --debug, --systemd-cgroup, --rootless) plus ours, and one way to report a
 // failure: one line on stderr, the same as runc's JSON (or text) line in --log, exit 1.
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { LogFormat } from '../oci/log.js';
 import type { Globals } from '../oci/container.js';
@@ -33,10 +34,11 @@ export function globals(cmd: Command): Globals {
   let top = cmd;
   while (top.parent) top = top.parent;
   const raw = top.opts<RawGlobals>();
+  // Absolute: the container's daemon works in the container's directory.
   return {
-    root: raw.root ?? DEFAULT_ROOT,
-    log: { file: raw.log, format: raw.logFormat ?? 'text', debug: raw.debug ?? false },
-    strace: raw.strace,
+    root: resolve(raw.root ?? DEFAULT_ROOT),
+    log: { file: raw.log && resolve(raw.log), format: raw.logFormat ?? 'text', debug: raw.debug ?? false },
+    strace: raw.strace && resolve(raw.strace),
   };
 }
 

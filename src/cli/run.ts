@@ -29,7 +29,9 @@ export function runCommand(): Command {
     .action(async (id: string, flags: RunFlags, cmd: Command) => {
       await runOci(cmd, `running container \`${id}\``, async (g) => {
         const { create, kill, remove, start, wait } = await import('../oci/container.js');
-        await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket });
+        // In the foreground this process supervises the container: one node fewer to start.
+        const inProcess = !flags.detach;
+        await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket, inProcess });
         try {
           await start(g, id);
         } catch (err) {

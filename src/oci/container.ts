@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Cgroup, CgroupError } from '../sandbox/cgroup.js';
 import { request } from './control.js';
 import { cgroupUpdateOf } from './resources.js';
-import type { DaemonOptions } from './daemon.js';
+import { supervise, type DaemonOptions } from './supervisor.js';
 import { runHooksWarning } from './hooks.js';
 import { lock, LockGone } from './lock.js';
 import type { LogOptions } from './log.js';
@@ -30,6 +30,8 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** Supervise the container in this process (a foreground `run`), not in a daemon. */
+  inProcess?: boolean;
 }
 
 /** Runs FN holding the container's lock. */
@@ -68,6 +70,54 @@ function readReady(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
+/** The container's supervisor as create sees it. */
+interface Supervisor {
+  /** What it says once set up: "ok", or "error: WHY". */
+  ready: Promise<string>;
+  /** Its exit: the container's status, or what ended the daemon. */
+  exited: Promise<number | string>;
+}
+
+/** Spawns the container's daemon (daemon.ts) with our stdio, in a session of its own. */
+function spawnDaemon(dir: string, record: StateRecord, terminal: boolean): Supervisor {
+  const child = spawn(process.execPath, [daemonJs, dir], {
+    detached: true,
+    // With a terminal the container's stdio is the pty; keeping create's stdout open
+    // would make a caller that reads it to EOF (containerd's shim does) wait forever.
+    stdio: terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
+    cwd: dir,
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  const daemon = procRef(child.pid ?? 0);
+  if (daemon) {
+    record.daemon = daemon;
+    writeJsonAtomic(join(dir, 'state.json'), record);
+  }
+  const exited = new Promise<number | string>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode ?? child.signalCode!);
+    else child.once('exit', (code, sig) => done(code ?? sig!));
+  });
+  const ready = readReady(child.stdio[3] as NodeJS.ReadableStream);
+  // Once it is ready, the daemon outlives create; before that create waits for its end.
+  void ready.then((msg) => msg === 'ok' && child.unref());
+  return { ready, exited };
+}
+
+/** Supervises the container in this very process: a foreground `run`, whose end is the
+ * container's. The state's daemon is then this process. */
+function superviseHere(dir: string, record: StateRecord): Supervisor {
+  record.daemon = procRef(process.pid);
+  writeJsonAtomic(join(dir, 'state.json'), record);
+  process.chdir(dir);
+  let report!: (msg: string) => void, exit!: (code: number) => void;
+  const ready = new Promise<string>((done) => (report = done));
+  const exited = new Promise<number>((done) => (exit = done));
+  const fail = supervise({ report, exit });
+  // As the daemon does: a sentry bug ends the container with a reason, not this process.
+  process.on('uncaughtException', (err) => fail(`internal error: ${err.stack ?? err.message}`));
+  return { ready, exited };
+}
+
 /**
  * create: validates the bundle, records the container, spawns its daemon with our stdio,
  * and returns once the container's process waits for `start`.
@@ -76,6 +126,8 @@ export async function create(g: Globals, id: string, o: CreateOptions): Promise<
   // Loaded here only: compiling the schema costs ~100 ms, which no other verb should pay.
   const { loadBundle } = await import('./bundle.js');
   const bundle = loadBundle(o.bundle);
+  // Before an in-process supervisor changes into the container's directory.
+  const pidFile = o.pidFile && resolve(o.pidFile);
   // runc refuses this pairing too: the socket would never get a terminal.
   if (o.consoleSocket && !bundle.spec.process?.terminal) throw new Error('--console-socket given, but `process.terminal` is false');
   ensureRoot(g.root);
@@ -102,31 +154,16 @@ export async function create(g: Globals, id: string, o: CreateOptions): Promise<
     if (o.consoleSocket) daemonOpts.consoleSocket = resolve(o.consoleSocket);
     if (o.pidFile) daemonOpts.detach = true;
     writeJsonAtomic(join(dir, 'daemon.json'), daemonOpts);
-    // Detached: its own session, so signals meant for this command (or its terminal)
-    // never reach the container.
-    const child = spawn(process.execPath, [daemonJs, dir], {
-      detached: true,
-      // With a terminal the container's stdio is the pty; keeping create's stdout open
-      // would make a caller that reads it to EOF (containerd's shim does) wait forever.
-      stdio: o.consoleSocket ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
-      cwd: dir,
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
-    const daemon = procRef(child.pid ?? 0);
-    if (daemon) {
-      record.daemon = daemon;
-      writeJsonAtomic(join(dir, 'state.json'), record);
-    }
-    const msg = await readReady(child.stdio[3] as NodeJS.ReadableStream);
+    const supervisor = o.inProcess ? superviseHere(dir, record) : spawnDaemon(dir, record, !!o.consoleSocket);
+    const msg = await supervisor.ready;
     if (msg !== 'ok') {
-      await new Promise((done) => (child.exitCode !== null || child.signalCode !== null ? done(null) : child.once('exit', done)));
+      await supervisor.exited;
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(msg.startsWith('error: ') ? msg.slice(7) : `the sandbox daemon exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+      throw new Error(msg.startsWith('error: ') ? msg.slice(7) : `the sandbox daemon exited (${await supervisor.exited}) before it was ready`);
     }
     // The launcher, adopted by the caller as a subreaper (containerd's shim), exits with the
     // container's status; it lives in the container's cgroup, where the shim reads stats.
-    if (o.pidFile) writePidFile(o.pidFile, loadContainer(g.root, id).runtime?.launcher?.pid ?? child.pid!);
-    child.unref();
+    if (pidFile) writePidFile(pidFile, loadContainer(g.root, id).runtime?.launcher?.pid ?? record.daemon!.pid);
   } finally {
     release();
   }
@@ -220,7 +257,8 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
       for (const ref of [c.runtime?.init, c.runtime?.launcher]) if (isAlive(ref)) signal(ref.pid, 9);
       if (status === 'creating' && isAlive(c.record.daemon)) signal(c.record.daemon!.pid, 9);
     }
-    await reapDaemon(c, 5000);
+    // A foreground `run` supervises its container itself: it is done with it by now.
+    if (c.record.daemon?.pid !== process.pid) await reapDaemon(c, 5000);
     // The daemon removes the cgroup as the sandbox ends; one killed before it could leaves
     // it (and maybe a straggler) for us.
     if (c.runtime?.cgroup) {

@@ -1,45 +1,8 @@
-// The sentry daemon of one container: `create` spawns it (node dist/oci/daemon.js DIR),
-// detached and with create's own stdin, stdout and stderr, which it hands unchanged to the
-// container's process. It launches the sandbox held before exec (its cgroup where
-// linux.cgroupsPath says, else beneath our own: src/sandbox/cgroup.ts), runs the
-// createRuntime and prestart hooks once the namespaces exist, tells `create` it is ready
-// on fd 3, then serves start/wait on DIR/ctl.sock, and exits with the container's exit
-// status. With --pid-file, the launcher leaves this process (--detach) and its pid is the
-// one in the file: containerd's shim, a subreaper, adopts it and learns the container's
-// status by reaping it, exactly as it reaps runc's container init; living in the
-// container's cgroup and namespaces, it is also where the shim reads stats and OOM events.
-//
-// It writes only DIR/runtime.json (see state.ts) and never to its stderr, which belongs to
-// the container: its own messages go to --log. While the sentry answers a call, this
-// process's main thread wears the calling task's file identity (src/sandbox/creds.ts), so
-// every file it writes goes through libuv's thread pool, whose threads keep the daemon's own.
-import { createWriteStream, readFileSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
-import { serve, SOCKET, type Reply, type Request } from './control.js';
-import { planSandbox } from './convert.js';
-import { runHooks, runHooksWarning } from './hooks.js';
-import { Log, type LogOptions } from './log.js';
-import { children, procRef } from './proc.js';
-import type { Hook, Spec } from './spec.js';
+// The daemon of one container: `create` spawns it (node dist/bundle/daemon.js DIR) to
+// supervise the container (supervisor.ts) from the container's directory, and waits on
+// fd 3 (ready.ts) until it is ready to start. It exits with the container's status.
+import { supervise } from './supervisor.js';
 import { ReadyPipe } from './ready.js';
-import { ociStateOf, writeRuntime, type OciState, type RuntimeRecord, type StateRecord } from './state.js';
-
-/** What `create` leaves in DIR/daemon.json for the daemon. */
-export interface DaemonOptions {
-  log: LogOptions;
-  /** --strace output file, if tracing. */
-  strace?: string;
-  /** create --console-socket, absolute: where the terminal's master goes. */
-  consoleSocket?: string;
-  /** create --pid-file: its caller reaps the pid there (containerd's shim, a subreaper),
-   * which is the launcher's: it leaves us (launcher --detach) to live in the container's
-   * cgroup and namespaces and exit with the container's status. */
-  detach?: boolean;
-}
-
-/** The fd on which `create` waits for "ok" or an error message. */
 
 const dir = process.argv[2];
 if (!dir) {
@@ -47,161 +10,13 @@ if (!dir) {
   process.exit(2);
 }
 process.chdir(dir);
-const opts = JSON.parse(readFileSync('daemon.json', 'utf8')) as DaemonOptions;
-const log = new Log(opts.log, undefined, true);
-const spec = JSON.parse(readFileSync('config.json', 'utf8')) as Spec;
-const record = JSON.parse(readFileSync('state.json', 'utf8')) as StateRecord;
-
-/** Tells `create` how setting up went (once). */
 const ready = new ReadyPipe();
-
-/** The daemon's view; undefined phase until the workload waits for start. */
-let runtime: RuntimeRecord | undefined;
-let writes: Promise<void> = Promise.resolve();
-/** Records RT in runtime.json; writes happen in order. */
-function setRuntime(rt: RuntimeRecord): Promise<void> {
-  runtime = rt;
-  writes = writes.then(() => writeRuntime('.', rt));
-  return writes;
-}
-
-/** The state hooks get; its pid as `state` reports it (Container.reportedPid). */
-function hookState(status: OciState['status']): OciState {
-  const pid = runtime?.detached ? runtime.launcher?.pid : runtime?.init?.pid;
-  return ociStateOf(record, pid ?? 0, status);
-}
-
-let sandbox: RunningSandbox | undefined;
-let aborting = false;
-
-/**
- * Gives up before the container ran: record, report, exit. The sandbox is ended and
- * waited for first, so that its cgroup is gone before `create` fails (a cgroupsPath may
- * be used again at once). POSTSTOP: the container existed (a create hook failed), so it
- * is destroyed as the spec says, poststop hooks included.
- */
-async function abort(msg: string, poststop = false): Promise<never> {
-  // The sandbox's end, which this causes, must not report a second reason.
-  if (aborting) return new Promise(() => {});
-  aborting = true;
-  log.error(msg);
-  if (sandbox) {
-    sandbox.kill();
-    await Promise.race([sandbox.exited, sleep(5000)]);
-  }
-  if (poststop) await runHooksWarning('poststop', spec.hooks?.poststop, { ...hookState('stopped'), pid: 0 }, (m) => log.warn(m));
-  await setRuntime({ ...runtime, phase: 'stopped', exitCode: 125, error: msg }).catch(() => {});
-  await log.flushed();
-  ready.report(`error: ${msg}`);
-  process.exit(125);
-}
-
-process.on('uncaughtException', (err) => void abort(`internal error: ${err.stack ?? err.message}`));
-
-/** Hooks whose failure is only a warning (poststart): the rest run, the container goes on. */
-function runHooksLogged(name: string, hooks: Hook[] | undefined): Promise<void> {
-  return runHooksWarning(name, hooks, hookState('running'), (msg) => log.warn(msg));
-}
-
-async function main(): Promise<void> {
-  let plan;
-  try {
-    plan = planSandbox(spec, record.bundle, opts.consoleSocket);
-  } catch (err) {
-    return abort((err as Error).message);
-  }
-  for (const what of plan.ignored) log.debug(`ignoring ${what}`);
-
-  let waiting: ((r: Reply) => void)[] = [];
-  let start: (() => Promise<Reply>) | undefined;
-  const handle = async (req: Request): Promise<Reply> => {
-    switch (req.op) {
-      case 'ping':
-        return { ok: true };
-      case 'wait':
-        if (runtime?.phase === 'stopped') return { ok: true, exitCode: runtime.exitCode };
-        return new Promise((resolve) => waiting.push(resolve));
-      case 'start':
-        if (!start || runtime?.phase !== 'created') {
-          return { ok: false, error: `cannot start a container in the \`${runtime?.phase ?? 'creating'}\` state` };
-        }
-        return start();
-    }
-  };
-  // Listening before the sentry runs: the socket file is created with our own identity.
-  let server;
-  try {
-    server = await serve(handle);
-  } catch (err) {
-    return abort(`listen on \`${SOCKET}\`: ${(err as Error).message}`);
-  }
-
-  const straceOut = opts.strace ? createWriteStream(opts.strace, { flags: 'a' }) : undefined;
-  try {
-    sandbox = startSandbox({
-      ...plan,
-      detach: opts.detach,
-      // Empty is absent: the runtime picks (runtime-spec config-linux.md).
-      cgroupsPath: spec.linux?.cgroupsPath || undefined,
-      stdio: 'inherit',
-      holdUntilStart: true,
-      strace: straceOut ? (line) => straceOut.write(line) : undefined,
-      log: { warn: (msg) => log.warn(msg) },
-    });
-  } catch (err) {
-    return abort((err as Error).message);
-  }
-  const box = sandbox;
-
-  box.exited.then(async (status) => {
-    if (!ready.sent) {
-      return abort(status.setupError ?? `sandbox ended with exit status ${status.code} before it was ready`);
-    }
-    await setRuntime({ ...runtime, phase: 'stopped', exitCode: status.code });
-    log.info(`container exited with status ${status.code}`);
-    for (const w of waiting) w({ ok: true, exitCode: status.code });
-    waiting = [];
-    server.close();
-    await unlink(SOCKET).catch(() => {});
-    await log.flushed();
-    process.exitCode = status.code;
+const fail = supervise({
+  report: (msg) => ready.report(msg),
+  exit: (code) => {
+    process.exitCode = code;
     // Replies flush as the loop drains; should anything keep it alive, exit anyway.
-    setTimeout(() => process.exit(status.code), 200).unref();
-  });
-
-  if (!(await box.ready)) return; // exited: handled above
-  const launcher = procRef(box.pid ?? 0);
-  const initPid = launcher ? children(launcher.pid)[0] : undefined;
-  const init = initPid ? procRef(initPid) : undefined;
-  // process.args is pid 1 itself (plan.noInit): no init in between.
-  const workloadPid = init?.pid;
-  await setRuntime({ phase: 'created', launcher, detached: opts.detach, init, workload: workloadPid ? procRef(workloadPid) : undefined, cgroup: box.cgroup?.describe() });
-
-  try {
-    // The namespaces exist and the workload has not exec'd: the point where runc runs
-    // these. createContainer runs here too, in the runtime's namespaces (a deviation).
-    await runHooks('createRuntime', spec.hooks?.createRuntime, hookState('creating'));
-    await runHooks('prestart', spec.hooks?.prestart, hookState('creating'));
-    await runHooks('createContainer', spec.hooks?.createContainer, hookState('creating'));
-  } catch (err) {
-    return abort((err as Error).message, true);
-  }
-  start = async () => {
-    try {
-      await runHooks('startContainer', spec.hooks?.startContainer, hookState('created'));
-    } catch (err) {
-      // The spec: an error, and the container stops (its poststop hooks run at delete).
-      box.kill();
-      return { ok: false, error: (err as Error).message };
-    }
-    if (!box.start()) return { ok: false, error: 'the sandbox is no longer waiting to start' };
-    await setRuntime({ ...runtime, phase: 'running' });
-    await runHooksLogged('poststart', spec.hooks?.poststart);
-    return { ok: true };
-  };
-  log.debug(`container created: init ${init?.pid}, workload ${workloadPid}`);
-  await log.flushed();
-  ready.report('ok');
-}
-
-void main();
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+});
+process.on('uncaughtException', (err) => fail(`internal error: ${err.stack ?? err.message}`));

@@ -66,6 +66,9 @@ export interface SandboxOptions {
   log: SentryLog;
   /** Keep the workload waiting for "go" until start() (OCI create, then start). */
   holdUntilStart?: boolean;
+  /** The launcher in a session of its own, as an OCI container is: what the caller's
+   * terminal sends (Ctrl-C) then reaches the workload only as the caller forwards it. */
+  newSession?: boolean;
   /** More launcher options (addon/launcher/README.md), placed before `--`. */
   launcherArgs?: string[];
   /** The tasks' identity when the launcher switches it (--uid/--gid/--groups); root by
@@ -475,7 +478,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   process.umask(callerUmask);
   let child: ChildProcess;
   try {
-    child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/' });
+    child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/', detached: opts.newSession ?? false });
   } finally {
     process.umask(0);
     n.close(launcherEnd);

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRoot, native, program, repo, scratch, tsvisor, tsvisorBin } from '../helpers.js';
+import { busyboxRoot, list, native, program, repo, scratch, tsvisor, tsvisorBin } from '../helpers.js';
 
 let probe: string;
 let probeStatic: string;
@@ -114,6 +114,19 @@ describe('tsvisor do runs programs', () => {
     rmSync(insideDir, { recursive: true });
   });
 
+  it('answers the *xattrat calls and file_getattr/file_setattr as Linux does', () => {
+    const prog = program('xattrat');
+    const outsideDir = scratch(), insideDir = scratch();
+    const caps = '--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid';
+    const outside = native(['setpriv', '--inh-caps=-all', caps, prog, outsideDir]);
+    const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--', prog, outsideDir]);
+    expect(outside.stdout).toContain('value: hello');
+    expect(inside.stderr).toBe('');
+    expect(inside.stdout).toBe(outside.stdout);
+    rmSync(outsideDir, { recursive: true });
+    rmSync(insideDir, { recursive: true });
+  });
+
   it('fires inotify watches added by name', () => {
     const script = join(repo, 'test', 'programs', 'inotify.py');
     const outsideDir = scratch(), insideDir = scratch();
@@ -181,6 +194,23 @@ describe('tsvisor do runs programs', () => {
     // A root without /etc/hosts gets one, with localhost too.
     const bare = tsvisor(['do', '--root', rootfs, '--', '/bin/sh', '-c', 'cat /etc/hosts; cat /etc/hostname']);
     expect(bare.stdout).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\ttsvisor\ntsvisor\n');
+  });
+
+  it("gives a root without /etc/resolv.conf the host's, minus loopback servers in a network of its own", () => {
+    if (!rootfs) throw new Error('busybox-static is not installed');
+    // The host's file, as the launcher reads it: a private mount namespace shows another.
+    const dir = scratch();
+    writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.53\nnameserver 192.0.2.1\noptions edns0\n');
+    const withHostFile = (network: string): string => {
+      const cmd = `mount --bind ${dir}/resolv.conf /etc/resolv.conf && exec ${process.execPath} ${tsvisorBin} do --network ${network} --root ${rootfs} -- cat /etc/resolv.conf`;
+      const r = native(['unshare', '-m', '--propagation', 'private', 'sh', '-c', cmd]);
+      expect(r.stderr).toBe('');
+      return r.stdout;
+    };
+    expect(withHostFile('none')).toBe('nameserver 192.0.2.1\noptions edns0\n');
+    expect(withHostFile('host')).toBe('nameserver 127.0.0.53\nnameserver 192.0.2.1\noptions edns0\n');
+    expect(list(join(rootfs, 'etc'))).not.toContain('resolv.conf'); // the root itself is untouched
+    rmSync(dir, { recursive: true });
   });
 
   it('runs static busybox applets in a --root of its own', () => {

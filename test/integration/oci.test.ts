@@ -147,6 +147,33 @@ describe('OCI lifecycle', () => {
     expect(oci(['run', '--bundle', cat, 'runcat'], { input: 'piped in\n' }).stdout).toBe('PIPED IN\n');
   });
 
+  it('a foreground run supervises its container itself, passes SIGTERM on and takes relative paths', async () => {
+    const dir = bundle((s) => (s.process.args = ['sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo up; while :; do sleep 0.1; done']));
+    const cwd = scratch('tsvisor-oci-rel-');
+    bundles.push(cwd); // removed with the bundles
+    const run = spawn(process.execPath, [tsvisorBin, '--root', 'state', '--log', 'log.json', '--log-format', 'json', 'run', '--bundle', dir, 'fg'], { cwd });
+    let out = '';
+    run.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((done) => run.on('exit', (code) => done(code)));
+    for (let i = 0; i < 200 && !out.includes('up'); i++) await sleep(50);
+    expect(out).toBe('up\n');
+    // No daemon: the state names the run command as the container's supervisor.
+    const record = JSON.parse(readFileSync(join(cwd, 'state', 'fg', 'state.json'), 'utf8')) as { daemon: { pid: number } };
+    expect(record.daemon.pid).toBe(run.pid);
+    run.kill('SIGTERM');
+    expect(await exited).toBe(3);
+    expect(out).toBe('up\ngot TERM\n');
+    expect(list(join(cwd, 'state'))).toEqual([]);
+
+    // A failure while setting up is the supervisor's: it reaches the log and the caller.
+    const failing = bundle((s) => (s.hooks = { prestart: [{ path: '/bin/false' }] }));
+    const bad = spawnSync(process.execPath, [tsvisorBin, '--root', 'state', '--log', 'log.json', '--log-format', 'json', 'run', '--bundle', failing, 'bad'], { cwd, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/prestart hook `\/bin\/false`/);
+    expect(readFileSync(join(cwd, 'log.json'), 'utf8')).toMatch(/"level":"error".*prestart hook/);
+    expect(list(join(cwd, 'state'))).toEqual([]);
+  });
+
   it('execs more processes in a running container', async () => {
     const dir = bundle((s) => (s.process.args = ['sleep', '30']));
     expect(createWithOutput('execd', dir).r.status).toBe(0);

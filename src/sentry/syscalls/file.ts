@@ -21,6 +21,7 @@ import { mapStatIds, mapStatxIds } from '../ids.js';
 import { viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
+import { openPathAt, pathArg } from './at.js';
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers.
@@ -38,25 +39,6 @@ function withFd<T>(fd: number | Errno, fn: (fd: number) => T): T | Errno {
 /** 0 for success, or the Errno of a negative addon return. */
 function ok(ret: number): number | Errno {
   return ret < 0 ? errnoOf(-ret) : 0;
-}
-
-/** Copies in the path argument at register i. */
-function pathArg(c: Call, i: number): string | Errno {
-  return c.copyInPath(c.args.ptr(i));
-}
-
-/** O_PATH fd of what (dirfd, path) names; an empty path with AT_EMPTY_PATH is dirfd
- * itself (reached through the task's own /proc fd link). */
-function openPathAt(c: Call, dirfd: number, path: string, nofollow: boolean, emptyPath: boolean): number | Errno {
-  const fs = c.kernel.fs;
-  if (path === '') {
-    if (!emptyPath) return ENOENT;
-    const self = dirfd === AT_FDCWD ? fs.base(c.task, AT_FDCWD) : `/proc/self/fd/${dirfd}`;
-    if (isErrno(self)) return self;
-    return fs.openPath(c.task, self, false);
-  }
-  const abs = fs.absolute(c.task, dirfd, path);
-  return isErrno(abs) ? abs : fs.openPath(c.task, abs, nofollow);
 }
 
 /** Creation mode after the task's umask (the sentry's own umask is 0). */

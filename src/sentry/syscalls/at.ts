@@ -1,0 +1,24 @@
+// What the *at calls of several families share: a path argument and the file that
+// (dirfd, path) names. Helpers, not handlers: index.ts lists the handler modules.
+import { ENOENT, isErrno, type Errno } from '../abi/errno.js';
+import { AT_FDCWD } from '../abi/fcntl.js';
+import type { Call } from '../call.js';
+
+/** Copies in the path argument at register i. */
+export function pathArg(c: Call, i: number): string | Errno {
+  return c.copyInPath(c.args.ptr(i));
+}
+
+/** O_PATH fd of what (dirfd, path) names; an empty path with AT_EMPTY_PATH is dirfd
+ * itself (reached through the task's own /proc fd link). */
+export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boolean, emptyPath: boolean): number | Errno {
+  const fs = c.kernel.fs;
+  if (path === '') {
+    if (!emptyPath) return ENOENT;
+    const self = dirfd === AT_FDCWD ? fs.base(c.task, AT_FDCWD) : `/proc/self/fd/${dirfd}`;
+    if (isErrno(self)) return self;
+    return fs.openPath(c.task, self, false);
+  }
+  const abs = fs.absolute(c.task, dirfd, path);
+  return isErrno(abs) ? abs : fs.openPath(c.task, abs, nofollow);
+}

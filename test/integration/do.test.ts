@@ -306,6 +306,11 @@ describe('tsvisor do walls', () => {
     expect(r.stdout.endsWith('tsvisor\n')).toBe(true);
     const kcore = tsvisor(['do', '--', probe, 'open', '/proc/kcore', 'r', ',', 'open', '/proc/sys/kernel/core_pattern', 'w', ',', 'open', '/proc/self/status', 'r']);
     expect(kcore.stdout).toBe('open /proc/kcore r: ENOENT\nopen /proc/sys/kernel/core_pattern w: EROFS\nopen /proc/self/status r: ok\n');
+    // Global sysctls read as natively; those the opener's namespaces would scope (the
+    // sentry's, not the sandbox's) are not there rather than wrong.
+    const global = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/fs/lease-break-time', '/proc/sys/kernel/tainted', '/proc/sys/vm/swappiness'];
+    const sysctl = tsvisor(['do', '--', '/bin/sh', '-c', `cat ${global.join(' ')}; cat /proc/sys/kernel/ns_last_pid /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max /proc/sys/net/ipv4/ip_forward 2>&1 | sed 's/.*: //'`]);
+    expect(sysctl.stdout).toBe(`${global.map((f) => readFileSync(f, 'utf8')).join('')}${'No such file or directory\n'.repeat(4)}`);
   });
 
   it('leaves nothing running after the sandbox ends', () => {

@@ -15,25 +15,32 @@ const PER_TASK_FILES = new Set([
 /** Directories listable inside /proc/<pid>/. */
 const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net']);
 
-/** Top-level files and directories. /proc/sys entries are uts-namespaced or global
- * read-only values: uts sysctls are read in the reader's namespace, so the app sees its
- * own hostname. (Net and IPC sysctls are looked up in the opener's namespaces, the
- * sentry's, so they are left out.) */
-const GLOBAL = new Set([
-  'cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts',
-  'swaps', 'sys', 'sys/kernel', 'sys/kernel/hostname', 'sys/kernel/domainname',
-  'sys/kernel/osrelease', 'sys/kernel/ostype', 'sys/kernel/version', 'sys/kernel/pid_max',
-  'sys/kernel/ngroups_max', 'sys/kernel/cap_last_cap', 'sys/kernel/random',
-  'sys/kernel/random/uuid', 'sys/kernel/random/boot_id', 'sys/kernel/random/entropy_avail',
-  'sys/kernel/threads-max', 'sys/kernel/overflowuid', 'sys/kernel/overflowgid',
-  'sys/vm', 'sys/vm/overcommit_memory', 'sys/vm/max_map_count', 'sys/fs',
-  'sys/fs/file-max', 'sys/fs/nr_open', 'sys/fs/pipe-max-size',
-]);
+/** Top-level files and directories besides /proc/sys. */
+const GLOBAL = new Set(['cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts', 'swaps']);
+
+/** The sysctl trees readable beneath /proc/sys: read-only, as Docker leaves them. */
+const SYSCTL_TREES = ['kernel', 'vm', 'fs'];
+
+/**
+ * Sysctls of these trees that a namespace other than the uts one scopes: the kernel looks
+ * them up in the opener's namespaces, and the opener is the sentry, so they would show
+ * the host's values (ipc: System V and POSIX queue limits; pid: the last pid handed out).
+ * Net sysctls (/proc/sys/net) are left out for the same reason. Uts sysctls (hostname,
+ * domainname) are read in the reader's namespace: the app sees its own.
+ */
+const OPENER_NAMESPACED = /^sys\/(kernel\/(shm|msg|sem|auto_msgmni|ns_last_pid)|fs\/mqueue(\/|$))/;
+
+function sysctlAllowed(rel: string): boolean {
+  if (rel === 'sys') return true;
+  const tree = rel.split('/')[1]!;
+  return SYSCTL_TREES.includes(tree) && !OPENER_NAMESPACED.test(rel);
+}
 
 /** Whether the app may open this procfs path (relative to the proc root, no leading
  * slash; '' is /proc itself). Opens are read-only: the mount is read-only. */
 export function procAllowed(rel: string): boolean {
   if (rel === '' || GLOBAL.has(rel)) return true;
+  if (rel === 'sys' || rel.startsWith('sys/')) return sysctlAllowed(rel);
   const parts = rel.split('/');
   if (!/^\d+$/.test(parts[0]!)) return false;
   let rest = parts.slice(1);

@@ -130,7 +130,7 @@ Napi::Value MemfdSnapshot(const Napi::CallbackInfo& info);
 Napi::Value NotifSetSyncWakeup(const Napi::CallbackInfo& info);
 Napi::Value NotifRecv(const Napi::CallbackInfo& info);
 Napi::Value NotifRespond(const Napi::CallbackInfo& info);
-Napi::Value NotifAddFdSend(const Napi::CallbackInfo& info);
+Napi::Value NotifAddFd(const Napi::CallbackInfo& info);
 Napi::Value NotifIdValid(const Napi::CallbackInfo& info);
 // memory.cc
 Napi::Value ReadMem(const Napi::CallbackInfo& info);

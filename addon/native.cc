@@ -27,7 +27,7 @@ const Entry kExports[] = {
     {"notifSetSyncWakeup", NotifSetSyncWakeup},
     {"notifRecv", NotifRecv},
     {"notifRespond", NotifRespond},
-    {"notifAddFdSend", NotifAddFdSend},
+    {"notifAddFd", NotifAddFd},
     {"notifIdValid", NotifIdValid},
     // memory.cc: tracee memory
     {"readMem", ReadMem},

@@ -70,19 +70,18 @@ Napi::Value NotifRespond(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), NoIntr([&] { return ioctl(Int(info[0]), SECCOMP_IOCTL_NOTIF_SEND, &resp); }));
 }
 
-Napi::Value NotifAddFdSend(const Napi::CallbackInfo& info) {
-  static const char kUsage[] = "Usage: native.notifAddFdSend(listener, id, srcfd, newfdFlags)";
+Napi::Value NotifAddFd(const Napi::CallbackInfo& info) {
+  static const char kUsage[] = "Usage: native.notifAddFd(listener, id, srcfd, newfdFlags)";
   if (!CheckArgs(info, {Arg::Num, Arg::Big, Arg::Num, Arg::Num}, kUsage)) return {};
   uint64_t id;
   if (!Id(info[1], &id)) return Usage(info, kUsage);
   seccomp_notif_addfd addfd = {};
   addfd.id = id;
-  addfd.flags = SECCOMP_ADDFD_FLAG_SEND;
   addfd.srcfd = U32(info[2]);
   addfd.newfd_flags = U32(info[3]);
-  // why: install srcfd in the target and answer the call with its number, atomically (a
-  // separate ADDFD + SEND would leak the fd if the call were abandoned in between).
-  // EINTR is safe to retry: the kernel withdraws an interrupted, unprocessed request.
+  // why: install srcfd in the target, which is still waiting for its answer (the caller
+  // sends it, with the new fd's number, once its own copy is closed). EINTR is safe to
+  // retry: the kernel withdraws an interrupted, unprocessed request.
   return Ret(info.Env(), NoIntr([&] { return ioctl(Int(info[0]), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd); }));
 }
 

@@ -57,10 +57,9 @@ export interface Native {
   /** SECCOMP_IOCTL_NOTIF_SEND. flags: SECCOMP_USER_NOTIF_FLAG_CONTINUE (1) or 0.
    * error is a positive errno or 0. 0 or -errno (-ENOENT: the call was abandoned). */
   notifRespond(listener: number, id: bigint, val: number, error: number, flags: number): number;
-  /** SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND: installs srcfd in the target
-   * with newfdFlags (O_CLOEXEC or 0) and answers the call with the new fd number.
-   * The new fd or -errno. */
-  notifAddFdSend(listener: number, id: bigint, srcfd: number, newfdFlags: number): number;
+  /** SECCOMP_IOCTL_NOTIF_ADDFD: installs srcfd in the target with newfdFlags (O_CLOEXEC or
+   * 0); the call still waits for its answer. The new fd's number or -errno. */
+  notifAddFd(listener: number, id: bigint, srcfd: number, newfdFlags: number): number;
   /** SECCOMP_IOCTL_NOTIF_ID_VALID. */
   notifIdValid(listener: number, id: bigint): boolean;
 

@@ -28,6 +28,11 @@
 
 #include "launcher.h"
 
+/* Debian 12's headers predate it. */
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 /*
  * PR_SET_PDEATHSIG(SIGKILL): this process dies with its parent. The parent may have died
  * before the call, so check that it is still the one we were started by.
@@ -323,12 +328,20 @@ int open_sandbox_proc(int rootfd)
 /*
  * Installs PROG with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns the listener fd
  * (close-on-exec). Needs no_new_privs, as every capability is gone by now.
+ *
+ * WAIT_KILLABLE_RECV (Linux 5.19): once the sentry has received a call, only a fatal
+ * signal ends the task's wait. Without it any signal (a timer, SIGCHLD, Go's preemption)
+ * abandons a call the sentry may have carried out already: mkdir done, then EINTR, or
+ * done twice under SA_RESTART. The sentry itself interrupts the calls it makes wait
+ * (src/sentry/signals.ts). Older kernels get the filter without it.
  */
 int install_filter(const struct sock_fprog *prog)
 {
-	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-			 prog);
+	unsigned int flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
 
+	if (fd < 0 && errno == EINVAL)
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
 	if (fd < 0)
 		fail("seccomp `SECCOMP_SET_MODE_FILTER`");
 	return fd;

@@ -122,17 +122,22 @@ export class Sentry {
   }
 
   /** Sends one answer; returns the fd number installed in the task for InjectFd. A send
-   * that fails with ENOENT means the task gave up the call (signal, death): nothing to do,
-   * and an injected fd is not installed (ADDFD_FLAG_SEND is atomic). */
+   * that fails with ENOENT means the task gave up the call (it died): nothing to do. */
   private reply(notif: Notification, result: Immediate): number | undefined {
     const n = native(), listener = this.kernel.listener;
     if (typeof result === 'number') {
       n.notifRespond(listener, notif.id, result, 0, 0);
     } else if (result instanceof InjectFd) {
-      const fd = n.notifAddFdSend(listener, notif.id, result.hostFd, result.cloexec ? O_CLOEXEC : 0);
+      // Installed, then answered once the sentry's copy is closed, so that the task's own
+      // close is the last one, as under Linux: inotify's IN_CLOSE_WRITE, the release of a
+      // flock and a FIFO's EOF all wait for the last close. Two steps are safe because
+      // the task waits killably (WAIT_KILLABLE_RECV): no signal can abandon the call in
+      // between and leave it an fd it never learns of.
+      const fd = n.notifAddFd(listener, notif.id, result.hostFd, result.cloexec ? O_CLOEXEC : 0);
       n.close(result.hostFd);
       // ADDFD fails (EMFILE at the task's RLIMIT_NOFILE, say): the call still needs an answer.
-      if (fd < 0 && fd !== -ENOENT.code) n.notifRespond(listener, notif.id, 0, -fd, 0);
+      if (fd >= 0) n.notifRespond(listener, notif.id, fd, 0, 0);
+      else if (fd !== -ENOENT.code) n.notifRespond(listener, notif.id, 0, -fd, 0);
       return fd;
     } else if (isErrno(result)) {
       n.notifRespond(listener, notif.id, 0, result.code, 0);

@@ -147,6 +147,11 @@ export const EUSERS = def(87, 'EUSERS');
 export const EXDEV = def(18, 'EXDEV');
 export const EXFULL = def(54, 'EXFULL');
 
+/** Kernel-internal: a call interrupted by a signal, restarted or failed with EINTR as the
+ * signal's SA_RESTART says. Answered only while that signal is pending for the caller
+ * (task/signals.ts): a task never sees it. */
+export const ERESTARTSYS = def(512, 'ERESTARTSYS');
+
 /** Aliases Linux defines with the same value. */
 export const EWOULDBLOCK = EAGAIN;
 export const EDEADLOCK = EDEADLK;

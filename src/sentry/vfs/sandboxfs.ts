@@ -25,6 +25,7 @@ import { viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
+import { interruptingSignalPending } from '../task/signals.js';
 import { procAllowed, SYS_FILES } from './procfs.js';
 import { procRewriter, type ProcView } from './procfiles.js';
 
@@ -133,7 +134,7 @@ export class SandboxFs {
     const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
     if (mayBlock(flags)) {
       const probe = openAs(O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW), 0);
-      if (probe >= 0 && isFifo(probe)) return openFifo(probe, flags, stillValid);
+      if (probe >= 0 && isFifo(probe)) return openFifo(probe, flags, stillValid, () => interruptingSignalPending(task.hostTid));
       if (probe >= 0) n.close(probe);
     }
     const fd = openAs(flags, mode);

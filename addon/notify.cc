@@ -71,17 +71,18 @@ Napi::Value NotifRespond(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NotifAddFd(const Napi::CallbackInfo& info) {
-  static const char kUsage[] = "Usage: native.notifAddFd(listener, id, srcfd, newfdFlags)";
-  if (!CheckArgs(info, {Arg::Num, Arg::Big, Arg::Num, Arg::Num}, kUsage)) return {};
+  static const char kUsage[] = "Usage: native.notifAddFd(listener, id, srcfd, newfdFlags, send)";
+  if (!CheckArgs(info, {Arg::Num, Arg::Big, Arg::Num, Arg::Num, Arg::Bool}, kUsage)) return {};
   uint64_t id;
   if (!Id(info[1], &id)) return Usage(info, kUsage);
   seccomp_notif_addfd addfd = {};
   addfd.id = id;
+  addfd.flags = info[4].As<Napi::Boolean>().Value() ? SECCOMP_ADDFD_FLAG_SEND : 0;
   addfd.srcfd = U32(info[2]);
   addfd.newfd_flags = U32(info[3]);
-  // why: install srcfd in the target, which is still waiting for its answer (the caller
-  // sends it, with the new fd's number, once its own copy is closed). EINTR is safe to
-  // retry: the kernel withdraws an interrupted, unprocessed request.
+  // why: install srcfd in the target and, with SEND, answer the call with its number in
+  // the same step; without, the target goes on waiting for the caller's answer. EINTR is
+  // safe to retry: the kernel withdraws an interrupted, unprocessed request.
   return Ret(info.Env(), NoIntr([&] { return ioctl(Int(info[0]), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd); }));
 }
 

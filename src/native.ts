@@ -58,8 +58,9 @@ export interface Native {
    * error is a positive errno or 0. 0 or -errno (-ENOENT: the call was abandoned). */
   notifRespond(listener: number, id: bigint, val: number, error: number, flags: number): number;
   /** SECCOMP_IOCTL_NOTIF_ADDFD: installs srcfd in the target with newfdFlags (O_CLOEXEC or
-   * 0); the call still waits for its answer. The new fd's number or -errno. */
-  notifAddFd(listener: number, id: bigint, srcfd: number, newfdFlags: number): number;
+   * 0). With send (ADDFD_FLAG_SEND) that also answers the call with the new fd's number;
+   * without, the call still waits for its answer. The new fd's number or -errno. */
+  notifAddFd(listener: number, id: bigint, srcfd: number, newfdFlags: number, send: boolean): number;
   /** SECCOMP_IOCTL_NOTIF_ID_VALID. */
   notifIdValid(listener: number, id: bigint): boolean;
 

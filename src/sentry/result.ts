@@ -1,12 +1,15 @@
 // What a syscall handler answers. The dispatcher turns each kind into one seccomp reply.
 import { Errno } from './abi/errno.js';
 
-/** Answer with a host fd installed in the task (SECCOMP_IOCTL_NOTIF_ADDFD + SEND). The
- * dispatcher closes hostFd after installing it. */
+/** Answer with a host fd installed in the task (SECCOMP_IOCTL_NOTIF_ADDFD). The
+ * dispatcher closes hostFd after installing it: before answering when the task's close
+ * must be the file's last (see Sentry.reply), else after. */
 export class InjectFd {
   constructor(
     readonly hostFd: number,
     readonly cloexec: boolean,
+    /** Opened for writing: IN_CLOSE_WRITE, a FIFO's EOF and the like wait for the last close. */
+    readonly writable: boolean,
   ) {}
 }
 

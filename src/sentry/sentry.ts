@@ -128,14 +128,23 @@ export class Sentry {
     if (typeof result === 'number') {
       n.notifRespond(listener, notif.id, result, 0, 0);
     } else if (result instanceof InjectFd) {
+      const flags = result.cloexec ? O_CLOEXEC : 0;
+      if (!result.writable) {
+        // Installed and answered at once (ADDFD_FLAG_SEND); the sentry's copy goes after.
+        const fd = n.notifAddFd(listener, notif.id, result.hostFd, flags, true);
+        n.close(result.hostFd);
+        // ADDFD fails (EMFILE at the task's RLIMIT_NOFILE, say): the call still needs an answer.
+        if (fd < 0 && fd !== -ENOENT.code) n.notifRespond(listener, notif.id, 0, -fd, 0);
+        return fd;
+      }
       // Installed, then answered once the sentry's copy is closed, so that the task's own
-      // close is the last one, as under Linux: inotify's IN_CLOSE_WRITE, the release of a
-      // flock and a FIFO's EOF all wait for the last close. Two steps are safe because
-      // the task waits killably (WAIT_KILLABLE_RECV): no signal can abandon the call in
-      // between and leave it an fd it never learns of.
-      const fd = n.notifAddFd(listener, notif.id, result.hostFd, result.cloexec ? O_CLOEXEC : 0);
+      // close is the last one, as under Linux: IN_CLOSE_WRITE, a FIFO's EOF and the like
+      // wait for the last close, and with an answer in one step the task often runs first.
+      // The extra round trip (the task installs the fd, then waits again) is paid by
+      // writable opens only. Safe because the task waits killably (WAIT_KILLABLE_RECV): no
+      // signal can abandon the call in between and leave it an fd it never learns of.
+      const fd = n.notifAddFd(listener, notif.id, result.hostFd, flags, false);
       n.close(result.hostFd);
-      // ADDFD fails (EMFILE at the task's RLIMIT_NOFILE, say): the call still needs an answer.
       if (fd >= 0) n.notifRespond(listener, notif.id, fd, 0, 0);
       else if (fd !== -ENOENT.code) n.notifRespond(listener, notif.id, 0, -fd, 0);
       return fd;

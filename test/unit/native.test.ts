@@ -626,9 +626,11 @@ describe('seccomp user notification', () => {
     expect(rd).toBeGreaterThanOrEqual(0);
     expect(wr).toBeGreaterThanOrEqual(0);
     const third = await receive();
-    expect(n.notifAddFd(listener, (third + 1n) & 0xffffffffffffffffn, wr, O_CLOEXEC)).toBe(-E.ENOENT);
-    const newfd = n.notifAddFd(listener, third, wr, O_CLOEXEC);
+    expect(n.notifAddFd(listener, (third + 1n) & 0xffffffffffffffffn, wr, O_CLOEXEC, true)).toBe(-E.ENOENT);
+    // Installed without an answer: the call waits on until the answer names the fd.
+    const newfd = n.notifAddFd(listener, third, wr, O_CLOEXEC, false);
     expect(newfd).toBeGreaterThanOrEqual(3);
+    expect(n.notifIdValid(listener, third)).toBe(true);
     expect(n.notifRespond(listener, third, newfd, 0, 0)).toBe(0);
     expect(await next()).toBe(`third=${newfd} cloexec=1`);
     n.close(wr);
@@ -649,7 +651,7 @@ describe('seccomp user notification', () => {
     const [a, b] = n.socketpair();
     expect(n.notifSetSyncWakeup(a)).toBe(-E.ENOTTY);
     expect(n.notifRespond(a, 1n, 0, 0, 0)).toBe(-E.ENOTTY);
-    expect(n.notifAddFd(a, 1n, b, 0)).toBe(-E.ENOTTY);
+    expect(n.notifAddFd(a, 1n, b, 0, true)).toBe(-E.ENOTTY);
     expect(n.notifIdValid(a, 1n)).toBe(false);
     expect(n.notifRecv(-1, Buffer.alloc(80))).toBe(-E.EBADF);
     n.close(a);

@@ -10,7 +10,7 @@ import {
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE,
   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH,
-  O_TRUNC, O_VALID, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH,
+  O_TRUNC, O_VALID, O_WRONLY, O_ACCMODE, O_RDONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH,
   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
   S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
 } from '../abi/fcntl.js';
@@ -70,9 +70,9 @@ function openAt(c: Call, dirfd: number, path: string | Errno, flags: number, mod
 
 /** The answer for an open: the fd to install, honouring the task's O_CLOEXEC. */
 function injected(fd: number | Errno | Promise<number | Errno>, flags: number): SyscallResult {
-  const cloexec = (flags & O_CLOEXEC) !== 0;
-  if (fd instanceof Promise) return fd.then((f) => (isErrno(f) ? f : new InjectFd(f, cloexec)));
-  return isErrno(fd) ? fd : new InjectFd(fd, cloexec);
+  const cloexec = (flags & O_CLOEXEC) !== 0, writable = (flags & O_ACCMODE) !== O_RDONLY;
+  if (fd instanceof Promise) return fd.then((f) => (isErrno(f) ? f : new InjectFd(f, cloexec, writable)));
+  return isErrno(fd) ? fd : new InjectFd(fd, cloexec, writable);
 }
 
 /** open(2). */
@@ -135,7 +135,7 @@ function openInRoot(c: Call, dirfd: number, path: string, flags: number, mode: n
     if (f < 0) return errnoOf(-f);
     return fs.admit(c.task, f, flags);
   });
-  return isErrno(fd) ? fd : new InjectFd(fd, (flags & O_CLOEXEC) !== 0);
+  return isErrno(fd) ? fd : injected(fd, flags);
 }
 
 // ---------------------------------------------------------------------------------------

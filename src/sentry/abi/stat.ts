@@ -34,3 +34,13 @@ export const STATFS_OFFSETS = { f_type: 0 } as const;
 export function statMode(buf: Buffer): number {
   return buf.readUInt32LE(STAT_OFFSETS.st_mode);
 }
+
+/** st_nlink of a stat buffer. */
+export function statNlink(buf: Buffer): number {
+  return Number(buf.readBigUInt64LE(STAT_OFFSETS.st_nlink));
+}
+
+/** st_size of a stat buffer. */
+export function statSize(buf: Buffer): number {
+  return Number(buf.readBigInt64LE(STAT_OFFSETS.st_size));
+}

@@ -1,6 +1,6 @@
 // What the *at calls of several families share: a path argument and the file that
 // (dirfd, path) names. Helpers, not handlers: index.ts lists the handler modules.
-import { ENOENT, isErrno, type Errno } from '../abi/errno.js';
+import { EBADF, ENOENT, isErrno, type Errno } from '../abi/errno.js';
 import { AT_FDCWD } from '../abi/fcntl.js';
 import type { Call } from '../call.js';
 
@@ -15,6 +15,8 @@ export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boole
   const fs = c.kernel.fs;
   if (path === '') {
     if (!emptyPath) return ENOENT;
+    // Not "/proc/self/fd/-1", which would not exist: no such fd.
+    if (dirfd < 0 && dirfd !== AT_FDCWD) return EBADF;
     const self = dirfd === AT_FDCWD ? fs.base(c.task, AT_FDCWD) : `/proc/self/fd/${dirfd}`;
     if (isErrno(self)) return self;
     return fs.openPath(c.task, self, false);

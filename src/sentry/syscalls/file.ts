@@ -2,9 +2,10 @@
 // calls a worker shared by its variants (open/openat/creat → openAt, ...), as gVisor's
 // sys_file.go does. Every name goes through SandboxFs, which resolves it beneath the
 // sandbox root; the host fds it opens are handed to the task with ADDFD.
+import { constants } from 'node:os';
 import { native } from '../../native.js';
 import {
-  EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EPERM, E2BIG,
+  EBADF, EEXIST, EFAULT, EFBIG, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EPERM, E2BIG,
   errnoOf, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
@@ -14,11 +15,11 @@ import {
   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
   S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
 } from '../abi/fcntl.js';
-import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode } from '../abi/stat.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode, statSize } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
 import { mapStatIds, mapStatxIds } from '../ids.js';
-import { viaTaskFd } from '../task/tasks.js';
+import { fdFlagsAt, fileSizeLimit, signalThread, viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
 import { openPathAt, pathArg } from './at.js';
@@ -238,28 +239,35 @@ export function faccessat2(c: Call): SyscallResult {
 function readlinkAt(c: Call, dirfd: number, path: string | Errno, buf: number, size: number): SyscallResult {
   if (isErrno(path)) return path;
   if (size <= 0 || size > 0x7fffffff) return EINVAL;
-  if (path === '') return ENOENT;
-  const fs = c.kernel.fs;
-  const abs = fs.absolute(c.task, dirfd, path);
-  if (isErrno(abs)) return abs;
-  let target: string | number;
-  const norm = normalize(abs);
-  // The sentry is not in the sandbox's pid namespace: these two links are ours to answer.
-  if (norm === '/proc/self') target = String(c.task.vpid);
-  else if (norm === '/proc/thread-self') target = `${c.task.vpid}/task/${c.task.vtid}`;
-  else {
-    const fd = fs.openPath(c.task, abs, true);
-    if (isErrno(fd)) return fd;
-    target = native().readlinkat(fd, '');
-    native().close(fd);
-    // readlinkat on an O_PATH fd of a non-symlink fails with ENOENT; Linux's readlink of
-    // such a name says EINVAL.
-    if (target === -ENOENT.code) return EINVAL;
-  }
-  if (typeof target === 'number') return errnoOf(-target);
+  const target = linkText(c, dirfd, path);
+  if (isErrno(target)) return target;
   const bytes = Buffer.from(target);
   const len = Math.min(bytes.length, size);
   return c.copyOut(buf, bytes, len) ?? len;
+}
+
+/** What the symlink (dirfd, path) holds. */
+function linkText(c: Call, dirfd: number, path: string): string | Errno {
+  const read = (fd: number): string | Errno => {
+    const text = native().readlinkat(fd, '');
+    return typeof text === 'number' ? errnoOf(-text) : text;
+  };
+  // An empty path reads the symlink dirfd itself is (an O_PATH|O_NOFOLLOW fd), as since
+  // Linux 2.6.39; on anything else that is ENOENT.
+  if (path === '') return withFd(openPathAt(c, dirfd, '', true, true), read);
+  const fs = c.kernel.fs;
+  const abs = fs.absolute(c.task, dirfd, path);
+  if (isErrno(abs)) return abs;
+  const norm = normalize(abs);
+  // The sentry is not in the sandbox's pid namespace: these two links are ours to answer.
+  if (norm === '/proc/self') return String(c.task.vpid);
+  if (norm === '/proc/thread-self') return `${c.task.vpid}/task/${c.task.vtid}`;
+  const fd = fs.openPath(c.task, abs, true);
+  if (isErrno(fd)) return fd;
+  const text = withFd(fd, read);
+  // readlinkat on an O_PATH fd of a non-symlink fails with ENOENT; Linux's readlink of
+  // such a name says EINVAL.
+  return text === ENOENT ? EINVAL : text;
 }
 
 /** readlink(2). */
@@ -519,8 +527,22 @@ export function truncate(c: Call): SyscallResult {
   if (isErrno(abs)) return abs;
   // O_NONBLOCK: truncating a FIFO is EINVAL anyway, and the sentry must never wait on one.
   const fd = c.kernel.fs.open(c.task, abs, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0, () => true);
-  if (fd instanceof Promise) return fd.then((f) => withFd(f, (g) => ok(native().ftruncate(g, length))));
-  return withFd(fd, (f) => ok(native().ftruncate(f, length)));
+  if (fd instanceof Promise) return fd.then((f) => withFd(f, (g) => truncateFor(c, g, length)));
+  return withFd(fd, (f) => truncateFor(c, f, length));
+}
+
+/** ftruncate by the sentry under the task's RLIMIT_FSIZE, not the sentry's own: growing a
+ * file past it fails with EFBIG and signals SIGXFSZ to the thread (inode_newsize_ok). */
+function truncateFor(c: Call, fd: number, length: number): number | Errno {
+  if (length > fileSizeLimit(c.task)) {
+    const r = native().fstatat(fd, '', AT_EMPTY_PATH, statBuf);
+    if (r < 0) return errnoOf(-r);
+    if (statSize(statBuf) < length) {
+      signalThread(c.task, constants.signals.SIGXFSZ);
+      return EFBIG;
+    }
+  }
+  return ok(native().ftruncate(fd, length));
 }
 
 const UTIME_NOW = 0x3fffffff;
@@ -535,6 +557,14 @@ function utimesAt(c: Call, dirfd: number, path: string | null | Errno, times: nu
       const ns = times[i]!;
       if (ns !== UTIME_NOW && ns !== UTIME_OMIT && (ns < 0 || ns > 999_999_999)) return EINVAL;
     }
+  }
+  if (path === null) {
+    // futimens(2): the fd itself, which AT_FDCWD is not (Linux then reads the NULL path:
+    // EFAULT), with no flags, and which must give access to its file (O_PATH does not).
+    if (dirfd === AT_FDCWD) return EFAULT;
+    if (flags) return EINVAL;
+    const fdFlags = dirfd < 0 ? -EBADF.code : viaTaskFd(c.task, dirfd, fdFlagsAt);
+    if (fdFlags < 0 || fdFlags & O_PATH) return EBADF;
   }
   const fd = path === null
     ? openPathAt(c, dirfd, '', false, true)
@@ -631,7 +661,13 @@ export function chroot(c: Call): SyscallResult {
 
 function onTaskFd(c: Call, fd: number, op: (path: string) => number): SyscallResult {
   if (fd < 0) return EBADF;
-  const r = viaTaskFd(c.task, fd, op);
+  // An O_PATH fd gives no access to its file: Linux's fdget refuses it. (ftruncate, fchdir
+  // and fstat pass through: the kernel judges them, EBADF, allowed and allowed.)
+  const r = viaTaskFd(c.task, fd, (p) => {
+    const flags = fdFlagsAt(p);
+    if (flags < 0) return flags;
+    return flags & O_PATH ? -EBADF.code : op(p);
+  });
   return r === -ENOENT.code ? EBADF : ok(r);
 }
 

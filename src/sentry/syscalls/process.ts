@@ -1,8 +1,8 @@
 // Process syscalls the sentry answers. The process tree itself (fork, wait, signals) is
 // the kernel's, inside the sandbox's pid namespace: see task/tasks.ts for why.
 import { native } from '../../native.js';
-import { EACCES, EINVAL, ENOENT, errnoOf, isErrno, type Errno } from '../abi/errno.js';
-import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFMT, S_IFREG, X_OK } from '../abi/fcntl.js';
+import { EACCES, EBADF, EINVAL, ELOOP, ENOENT, errnoOf, isErrno, type Errno } from '../abi/errno.js';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFLNK, S_IFMT, S_IFREG, X_OK } from '../abi/fcntl.js';
 import { SIZEOF_STAT, statMode } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import { CONTINUE, type SyscallResult } from '../result.js';
@@ -21,7 +21,8 @@ function execveAt(c: Call, dirfd: number, path: string | Errno, flags: number): 
   let fd: number | Errno;
   if (path === '') {
     if (!(flags & AT_EMPTY_PATH)) return ENOENT;
-    fd = dirfd === AT_FDCWD ? EACCES : fs.openPath(c.task, `/proc/self/fd/${dirfd}`, false);
+    if (dirfd === AT_FDCWD) fd = EACCES;
+    else fd = dirfd < 0 ? EBADF : fs.openPath(c.task, `/proc/self/fd/${dirfd}`, false);
   } else {
     const abs = fs.absolute(c.task, dirfd, path);
     if (isErrno(abs)) return abs;
@@ -32,6 +33,8 @@ function execveAt(c: Call, dirfd: number, path: string | Errno, flags: number): 
   try {
     const st = n.fstatat(fd, '', AT_EMPTY_PATH, statBuf);
     if (st < 0) return errnoOf(-st);
+    // A final symlink kept by AT_SYMLINK_NOFOLLOW is opened as O_NOFOLLOW would: ELOOP.
+    if ((statMode(statBuf) & S_IFMT) === S_IFLNK) return ELOOP;
     if ((statMode(statBuf) & S_IFMT) !== S_IFREG) return EACCES;
     const acc = n.faccessat(fd, '', X_OK, AT_EMPTY_PATH | AT_EACCESS);
     if (acc < 0) return errnoOf(-acc);

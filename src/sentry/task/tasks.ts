@@ -81,6 +81,39 @@ export function viaTaskFd<R>(task: Task, fd: number, op: (hostPath: string) => R
   }
 }
 
+/** The open flags (as F_GETFL, O_PATH included) of the fd at HOSTPATH, a viaTaskFd path:
+ * the octal `flags:` line of the fdinfo beside it. A negative errno on failure. */
+export function fdFlagsAt(hostPath: string): number {
+  try {
+    const info = readFileSync(hostPath.replace(/\/fd\/(\d+)$/, '/fdinfo/$1'), 'latin1');
+    const m = /^flags:\s*([0-7]+)$/m.exec(info);
+    return m ? parseInt(m[1]!, 8) : -ENOENT.code;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).errno ?? -ENOENT.code;
+  }
+}
+
+/** The task's soft RLIMIT_FSIZE in bytes (Infinity: unlimited), from its /proc limits. */
+export function fileSizeLimit(task: Task): number {
+  try {
+    const m = /^Max file size\s+(\S+)/m.exec(readFileSync(`/proc/${task.hostTid}/limits`, 'latin1'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Sends SIG to TASK's thread alone, as the kernel's send_sig does. Sent while the task
+ * waits for the sentry's answer, it stays pending until that answer is in (the wait is
+ * killable only: WAIT_KILLABLE_RECV), so the call returns first, as under Linux. */
+export function signalThread(task: Task, sig: number): void {
+  const n = native();
+  const pidfd = n.pidfdOpen(task.hostTid, PIDFD_THREAD);
+  if (pidfd < 0) return; // Gone already: nobody to signal.
+  n.pidfdSendSignal(pidfd, sig);
+  n.close(pidfd);
+}
+
 interface StatusIds {
   tgid: number;
   vtgid: number;

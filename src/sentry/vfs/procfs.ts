@@ -9,14 +9,26 @@
 const PER_TASK_FILES = new Set([
   'status', 'stat', 'statm', 'cmdline', 'comm', 'environ', 'maps', 'limits', 'cgroup',
   'oom_score', 'oom_score_adj', 'mounts', 'mountinfo', 'io', 'wchan', 'auxv', 'sched',
-  'schedstat', 'loginuid', 'sessionid', 'personality', 'timerslack_ns',
+  'schedstat', 'loginuid', 'sessionid', 'personality', 'timerslack_ns', 'smaps', 'smaps_rollup',
+  // Page flags only: the PFNs need CAP_SYS_ADMIN in the opener, which the sentry drops
+  // while it acts for a task.
+  'pagemap',
 ]);
+
+/** Links in /proc/<pid>/, for stat and readlink of the links themselves: an open that
+ * follows one lands where it leads (the sentry follows the task's own through the host's
+ * /proc; the walk refuses any other, RESOLVE_NO_MAGICLINKS). */
+const PER_TASK_LINKS = new Set(['exe', 'cwd', 'root']);
 
 /** Directories listable inside /proc/<pid>/. */
 const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net']);
 
-/** Top-level files and directories besides /proc/sys. */
-const GLOBAL = new Set(['cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts', 'swaps']);
+/** Top-level files, directories and links (self, thread-self, net: lstat and readlink
+ * see them) besides /proc/sys. */
+const GLOBAL = new Set([
+  'cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts', 'swaps',
+  'self', 'thread-self', 'net',
+]);
 
 /** The sysctl trees readable beneath /proc/sys: read-only, as Docker leaves them. */
 const SYSCTL_TREES = ['kernel', 'vm', 'fs'];
@@ -46,9 +58,11 @@ export function procAllowed(rel: string): boolean {
   let rest = parts.slice(1);
   if (rest[0] === 'task' && rest.length >= 2 && /^\d+$/.test(rest[1]!)) rest = rest.slice(2);
   if (rest.length === 0) return true;
-  if (rest.length === 1) return PER_TASK_FILES.has(rest[0]!) || PER_TASK_DIRS.has(rest[0]!);
-  // /proc/<pid>/fdinfo/<n> is plain text about the task's own fds.
-  if (rest.length === 2 && rest[0] === 'fdinfo') return /^\d+$/.test(rest[1]!);
+  if (rest.length === 1) return PER_TASK_FILES.has(rest[0]!) || PER_TASK_DIRS.has(rest[0]!) || PER_TASK_LINKS.has(rest[0]!);
+  // /proc/<pid>/fdinfo/<n> is plain text about the task's own fds; fd/<n> and ns/<name>
+  // are links, as above.
+  if (rest.length === 2 && (rest[0] === 'fdinfo' || rest[0] === 'fd')) return /^\d+$/.test(rest[1]!);
+  if (rest.length === 2 && rest[0] === 'ns') return true;
   // /proc/<pid>/net/... describes the task's own network namespace (netstat, ss, ip).
   return rest[0] === 'net' && rest.length <= 3;
 }

@@ -14,13 +14,13 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
 import {
-  EACCES, EBADF, ENAMETOOLONG, ENOENT, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
+  EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
   O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
-  RESOLVE_NO_MAGICLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
+  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
 } from '../abi/fcntl.js';
-import { SIZEOF_STATFS, STATFS_OFFSETS } from '../abi/stat.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statNlink } from '../abi/stat.js';
 import { viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
@@ -31,20 +31,24 @@ import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
-/** Where a name leads before the kernel's walk. */
-export type Target =
+/** Where a name leads before the kernel's walk. `via` names the strongest kind of link
+ * the sentry followed itself (/proc/self and the like are symlinks, /proc/self/fd/N, exe,
+ * cwd and root magic links), which the kernel's walk then never sees. */
+export type Target = (
   /** A path to walk beneath the sandbox root. */
   | { kind: 'root'; path: string }
   /** One of the task's own magic links (/proc/self/exe, /proc/self/fd/N: then fd is N),
    * reached through the host's /proc, which follows it to the very file the task holds. */
   | { kind: 'magic'; hostPath: string; fd?: number }
   /** A host /sys file served as a read-only copy. */
-  | { kind: 'sys'; hostPath: string };
+  | { kind: 'sys'; hostPath: string }
+) & { via?: 'symlink' | 'magic' };
 
 const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|exe|cwd|root)(\/.*)?$/;
 
 export class SandboxFs {
   private readonly statfsBuf = Buffer.alloc(SIZEOF_STATFS);
+  private readonly statBuf = Buffer.alloc(SIZEOF_STAT);
 
   constructor(
     /** O_PATH fd of the sandbox root (owned by the sentry for the sandbox's lifetime). */
@@ -61,8 +65,17 @@ export class SandboxFs {
     const target = dirfd === AT_FDCWD ? readlink(`/proc/${task.hostTid}/cwd`) : viaTaskFd(task, dirfd, readlink);
     if (typeof target === 'number') return dirfd === AT_FDCWD ? errnoOf(-target) : EBADF;
     if (!target.startsWith('/')) return ENOTDIR; // pipe:[…], socket:[…], anon_inode:…
-    if (target.endsWith(' (deleted)')) return ENOENT;
+    // A removed directory's link ends in " (deleted)", but so does the name of a live one
+    // called that: the directory itself tells (a removed one has no links left).
+    if (target.endsWith(' (deleted)') && this.removed(task, dirfd)) return ENOENT;
     return target;
+  }
+
+  /** Whether the directory that is the task's cwd (AT_FDCWD) or its fd DIRFD is removed. */
+  private removed(task: Task, dirfd: number): boolean {
+    const stat = (link: string): number => native().fstatat(AT_FDCWD, link, 0, this.statBuf);
+    const r = dirfd === AT_FDCWD ? stat(`/proc/${task.hostTid}/cwd`) : viaTaskFd(task, dirfd, stat);
+    return r < 0 || statNlink(this.statBuf) === 0;
   }
 
   /** The absolute sandbox path for (dirfd, path); path must be non-empty. */
@@ -100,7 +113,7 @@ export class SandboxFs {
    * itself, so /dev/fd or /proc/self/exe as the last component are left to the walk. */
   target(task: Task, abs: string, followFinal = true): Target | Errno {
     const norm = normalize(abs);
-    let rewritten = rewriteSelf(norm, task, followFinal);
+    const rewritten = rewriteSelf(norm, task, followFinal);
     if (rewritten === null) {
       if (SYS_FILES.has(norm)) return { kind: 'sys', hostPath: norm };
       return { kind: 'root', path: abs };
@@ -109,14 +122,14 @@ export class SandboxFs {
     if (m && Number(m[1]) === task.vpid && (followFinal || m[5])) {
       const [, , , what, fd, rest] = m;
       const own = `/proc/${task.hostTid}`;
-      if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe` };
-      if (what === 'root') return { kind: 'root', path: rest ?? '/' };
-      if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd) };
+      if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe`, via: 'magic' };
+      if (what === 'root') return { kind: 'root', path: rest ?? '/', via: 'magic' };
+      if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd), via: 'magic' };
       const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
       if (typeof base !== 'string') return base;
-      rewritten = rest ? joinPath(base, rest.slice(1)) : base;
+      return { kind: 'root', path: rest ? joinPath(base, rest.slice(1)) : base, via: 'magic' };
     }
-    return { kind: 'root', path: rewritten };
+    return { kind: 'root', path: rewritten, via: 'symlink' };
   }
 
   /** Opens a name for a task. The returned fd is the sentry's; the caller injects it.
@@ -129,6 +142,11 @@ export class SandboxFs {
   ): number | Errno | Promise<number | Errno> {
     const t = this.target(task, abs, (flags & O_NOFOLLOW) === 0);
     if (!('kind' in t)) return t;
+    // The task's RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS also bar the links the
+    // sentry followed for it.
+    if (t.via && (extraResolve & RESOLVE_NO_SYMLINKS || (t.via === 'magic' && extraResolve & RESOLVE_NO_MAGICLINKS))) {
+      return ELOOP;
+    }
     if (t.kind === 'sys') return this.snapshotHostFile(t.hostPath, flags);
     const n = native();
     const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
@@ -192,7 +210,8 @@ export class SandboxFs {
     const t = this.target(task, abs, !nofollow);
     if (!('kind' in t)) return t;
     const fd = this.openTarget(task, t, flags, 0, 0);
-    return fd < 0 ? errnoOf(-fd) : fd;
+    // Procfs files off the allow-list do not exist for the task, whatever the call.
+    return fd < 0 ? errnoOf(-fd) : this.admit(task, fd, flags);
   }
 
   /** openat2 of a target; a negative errno on failure. */

@@ -162,6 +162,7 @@ Napi::Value Setxattr(const Napi::CallbackInfo& info);
 Napi::Value Removexattr(const Napi::CallbackInfo& info);
 Napi::Value FileAttr(const Napi::CallbackInfo& info);
 Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info);
+Napi::Value OpenInNamespacesOf(const Napi::CallbackInfo& info);
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info);
 
 }  // namespace tsv

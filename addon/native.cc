@@ -59,6 +59,7 @@ const Entry kExports[] = {
     {"removexattr", Removexattr},
     {"fileAttr", FileAttr},
     {"inotifyAddWatch", InotifyAddWatch},
+    {"openInNamespacesOf", OpenInNamespacesOf},
     {"setThreadCreds", SetThreadCreds},
 };
 

@@ -120,6 +120,10 @@ export interface Native {
   /** pidfd_getfd: a dup of the target's fd in this process (O_CLOEXEC). fd or -errno. */
   pidfdGetfd(pidfd: number, targetfd: number): number;
   pidfdSendSignal(pidfd: number, sig: number): number;
+  /** open(2) of path (O_CLOEXEC and O_NOFOLLOW added) from a thread that has joined the
+   * network and IPC namespaces of process pid: the sysctls and /proc/sysvipc files those
+   * namespaces scope are looked up in the opener's. The fd or -errno. */
+  openInNamespacesOf(pid: number, path: string, flags: number): number;
   /** Sets this thread's fsuid, fsgid, supplementary groups and effective capabilities
    * (raw syscalls: only the calling thread changes). 0 or -errno. */
   setThreadCreds(fsuid: number, fsgid: number, groups: number[], capEffLow: number, capEffHigh: number): number;

@@ -306,11 +306,15 @@ describe('tsvisor do walls', () => {
     expect(r.stdout.endsWith('tsvisor\n')).toBe(true);
     const kcore = tsvisor(['do', '--', probe, 'open', '/proc/kcore', 'r', ',', 'open', '/proc/sys/kernel/core_pattern', 'w', ',', 'open', '/proc/self/status', 'r']);
     expect(kcore.stdout).toBe('open /proc/kcore r: ENOENT\nopen /proc/sys/kernel/core_pattern w: EROFS\nopen /proc/self/status r: ok\n');
-    // Global sysctls read as natively; those the opener's namespaces would scope (the
-    // sentry's, not the sandbox's) are not there rather than wrong.
+    // Global sysctls read as natively; those of the network and IPC namespaces are the
+    // sandbox's own (the launcher sets ip_unprivileged_port_start to 0 in its network, a
+    // fresh IPC namespace has the defaults); ns_last_pid (the pid namespace's) is absent.
     const global = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/fs/lease-break-time', '/proc/sys/kernel/tainted', '/proc/sys/vm/swappiness'];
-    const sysctl = tsvisor(['do', '--', '/bin/sh', '-c', `cat ${global.join(' ')}; cat /proc/sys/kernel/ns_last_pid /proc/sys/kernel/shmmax /proc/sys/fs/mqueue/msg_max /proc/sys/net/ipv4/ip_forward 2>&1 | sed 's/.*: //'`]);
-    expect(sysctl.stdout).toBe(`${global.map((f) => readFileSync(f, 'utf8')).join('')}${'No such file or directory\n'.repeat(4)}`);
+    const ipc = ['/proc/sys/kernel/shmmni', '/proc/sys/fs/mqueue/msg_max'];
+    const fresh = native(['unshare', '--ipc', 'cat', ...ipc]).stdout;
+    const sysctl = tsvisor(['do', '--', '/bin/sh', '-c', `cat ${global.join(' ')} ${ipc.join(' ')} /proc/sys/net/ipv4/ip_unprivileged_port_start; ls /proc/sys/net/ipv4/conf; cat /proc/sys/kernel/ns_last_pid 2>&1 | sed 's/.*: //'; echo 1 > /proc/sys/net/ipv4/ip_forward`]);
+    expect(sysctl.stdout).toBe(`${global.map((f) => readFileSync(f, 'utf8')).join('')}${fresh}0\nall\ndefault\nlo\nNo such file or directory\n`);
+    expect(sysctl.stderr).toMatch(/Read-only file system/);
   });
 
   it('leaves nothing running after the sandbox ends', () => {

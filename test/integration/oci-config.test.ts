@@ -155,9 +155,8 @@ describe('OCI namespaces shared by path', () => {
 
 describe('OCI sysctls', () => {
   it('sets the namespaced linux.sysctl in the container\'s own namespaces, and refuses the others', () => {
-    // The sentry reads /proc/sys as itself (on this kernel, net and IPC sysctls are looked
-    // up in the opener's namespaces), so the proof is behaviour: a queue of 4 messages
-    // is over fs.mqueue.msg_max = 2, for a task without CAP_SYS_RESOURCE.
+    // The proof is behaviour (a queue of 4 messages is over fs.mqueue.msg_max = 2, for a
+    // task without CAP_SYS_RESOURCE) and the values read back inside.
     const mq = program('mqueue', ['-static']);
     const withMount = (s: any): void => {
       s.mounts.push({ destination: '/mq', type: 'bind', source: mq, options: ['rbind', 'ro'] });
@@ -171,6 +170,11 @@ describe('OCI sysctls', () => {
     });
     expect(limited.stderr).toBe('');
     expect(limited.stdout).toBe('mq_open: Invalid argument\n');
+    // And read back, as the container's own namespaces hold them.
+    const readBack = run('sysctl-read', 'cat /proc/sys/fs/mqueue/msg_max /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_unprivileged_port_start', (s) => {
+      s.linux.sysctl = { 'fs.mqueue.msg_max': '2', 'kernel.shmmni': '1234', 'net.ipv4.ip_unprivileged_port_start': '2000' };
+    });
+    expect(readBack.stdout).toBe('2\n1234\n2000\n');
     expect(readFileSync('/proc/sys/fs/mqueue/msg_max', 'utf8')).toBe(before);
     const host = run('hostwide', 'true', (s) => (s.linux.sysctl = { 'kernel.pid_max': '4096' }));
     expect(host.status).not.toBe(0);

@@ -34,18 +34,25 @@ const GLOBAL = new Set([
 const SYSCTL_TREES = ['kernel', 'vm', 'fs'];
 
 /**
- * Sysctls of these trees that a namespace other than the uts one scopes: the kernel looks
- * them up in the opener's namespaces, and the opener is the sentry, so they would show
- * the host's values (ipc: System V and POSIX queue limits; pid: the last pid handed out).
- * Net sysctls (/proc/sys/net) are left out for the same reason. Uts sysctls (hostname,
- * domainname) are read in the reader's namespace: the app sees its own.
+ * Sysctls that a namespace other than the uts one scopes: the kernel looks them up in the
+ * opener's namespaces. The sentry opens those of the network and IPC namespaces from a
+ * thread that has joined the task's (SandboxFs.openSysctl); through the sandbox's /proc
+ * the sentry would see its own, the host's. The pid namespace's (ns_last_pid) cannot be
+ * joined so: it stays out. Uts sysctls (hostname, domainname) are read in the reader's
+ * namespace: the app sees its own.
  */
-const OPENER_NAMESPACED = /^sys\/(kernel\/(shm|msg|sem|auto_msgmni|ns_last_pid)|fs\/mqueue(\/|$))/;
+const JOINED_NAMESPACE = /^sys\/(net(\/|$)|kernel\/(shm|msg|sem|auto_msgmni)|fs\/mqueue(\/|$))/;
+const OPENER_NAMESPACED = /^sys\/kernel\/ns_last_pid$/;
+
+/** Whether REL (a path in /proc) is a sysctl of the task's network or IPC namespace. */
+export function namespacedSysctl(rel: string): boolean {
+  return JOINED_NAMESPACE.test(rel);
+}
 
 function sysctlAllowed(rel: string): boolean {
   if (rel === 'sys') return true;
   const tree = rel.split('/')[1]!;
-  return SYSCTL_TREES.includes(tree) && !OPENER_NAMESPACED.test(rel);
+  return SYSCTL_TREES.includes(tree) && !OPENER_NAMESPACED.test(rel) && !JOINED_NAMESPACE.test(rel);
 }
 
 /** Whether the app may open this procfs path (relative to the proc root, no leading

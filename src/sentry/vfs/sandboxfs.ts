@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
 import {
-  EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
+  EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, EPERM, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
   O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
@@ -26,7 +26,7 @@ import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { interruptingSignalPending } from '../task/signals.js';
-import { procAllowed, SYS_FILES } from './procfs.js';
+import { namespacedSysctl, procAllowed, SYS_FILES } from './procfs.js';
 import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -42,6 +42,8 @@ export type Target = (
   | { kind: 'magic'; hostPath: string; fd?: number }
   /** A host /sys file served as a read-only copy. */
   | { kind: 'sys'; hostPath: string }
+  /** A sysctl of the task's network or IPC namespace (procfs.ts, namespacedSysctl). */
+  | { kind: 'sysctl'; hostPath: string }
 ) & { via?: 'symlink' | 'magic' };
 
 const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|exe|cwd|root)(\/.*)?$/;
@@ -116,6 +118,7 @@ export class SandboxFs {
     const rewritten = rewriteSelf(norm, task, followFinal);
     if (rewritten === null) {
       if (SYS_FILES.has(norm)) return { kind: 'sys', hostPath: norm };
+      if (norm.startsWith('/proc/sys/') && namespacedSysctl(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
       return { kind: 'root', path: abs };
     }
     const m = MAGIC.exec(rewritten);
@@ -148,6 +151,7 @@ export class SandboxFs {
       return ELOOP;
     }
     if (t.kind === 'sys') return this.snapshotHostFile(t.hostPath, flags);
+    if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
     const n = native();
     const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
     if (mayBlock(flags)) {
@@ -209,6 +213,7 @@ export class SandboxFs {
     const flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0) | (directory ? O_DIRECTORY : 0);
     const t = this.target(task, abs, !nofollow);
     if (!('kind' in t)) return t;
+    if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
     const fd = this.openTarget(task, t, flags, 0, 0);
     // Procfs files off the allow-list do not exist for the task, whatever the call.
     return fd < 0 ? errnoOf(-fd) : this.admit(task, fd, flags);
@@ -218,6 +223,7 @@ export class SandboxFs {
   private openTarget(task: Task, t: Target, flags: number, mode: number, extraResolve: number): number {
     const n = native();
     if (t.kind === 'root') return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
+    if (t.kind === 'sysctl') return n.openInNamespacesOf(task.group.hostTgid, t.hostPath, flags);
     if (t.kind === 'sys' || t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
     return viaTaskFd(task, t.fd, (p) => n.openat2(AT_FDCWD, p, flags, mode, 0));
   }
@@ -254,6 +260,17 @@ export class SandboxFs {
     if (!where.startsWith('/proc') || !procAllowed(rel)) return ENOENT;
     if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) return EACCES;
     return rel;
+  }
+
+  /** A sysctl of the task's network or IPC namespace, opened in those namespaces (the
+   * kernel looks such names up in the opener's), read-only as the sandbox's /proc is. */
+  private openSysctl(task: Task, t: Target, flags: number): number | Errno {
+    if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) return EROFS;
+    const fd = this.openTarget(task, t, flags, 0, 0);
+    // EPERM: a sentry without CAP_SYS_ADMIN (rootless) cannot join the namespaces. Absent
+    // is then the honest answer: the sentry's own would be the host's.
+    if (fd === -EPERM.code) return ENOENT;
+    return fd < 0 ? errnoOf(-fd) : fd;
   }
 
   /** A read-only sealed copy of a host file (the few /sys files programs probe). */

@@ -306,6 +306,10 @@ describe('tsvisor do walls', () => {
     expect(r.stdout.endsWith('tsvisor\n')).toBe(true);
     const kcore = tsvisor(['do', '--', probe, 'open', '/proc/kcore', 'r', ',', 'open', '/proc/sys/kernel/core_pattern', 'w', ',', 'open', '/proc/self/status', 'r']);
     expect(kcore.stdout).toBe('open /proc/kcore r: ENOENT\nopen /proc/sys/kernel/core_pattern w: EROFS\nopen /proc/self/status r: ok\n');
+    // What monitoring libraries read (psutil: vmstat, diskstats) is there, as natively.
+    const stats = ['vmstat', 'diskstats', 'cmdline', 'cgroups', 'interrupts', 'self/smaps_rollup', 'self/uid_map'];
+    const readable = tsvisor(['do', '--', '/bin/sh', '-c', `for f in ${stats.join(' ')}; do head -c1 /proc/$f >/dev/null && echo $f; done`]);
+    expect(readable.stdout).toBe(stats.map((f) => `${f}\n`).join(''));
     // Global sysctls read as natively; those of the network and IPC namespaces are the
     // sandbox's own (the launcher sets ip_unprivileged_port_start to 0 in its network, a
     // fresh IPC namespace has the defaults); ns_last_pid (the pid namespace's) is absent.

@@ -10,6 +10,7 @@ const PER_TASK_FILES = new Set([
   'status', 'stat', 'statm', 'cmdline', 'comm', 'environ', 'maps', 'limits', 'cgroup',
   'oom_score', 'oom_score_adj', 'mounts', 'mountinfo', 'io', 'wchan', 'auxv', 'sched',
   'schedstat', 'loginuid', 'sessionid', 'personality', 'timerslack_ns', 'smaps', 'smaps_rollup',
+  'uid_map', 'gid_map', 'setgroups', 'numa_maps', 'coredump_filter', 'cpuset', 'arch_status',
   // Page flags only: the PFNs need CAP_SYS_ADMIN in the opener, which the sentry drops
   // while it acts for a task.
   'pagemap',
@@ -24,10 +25,18 @@ const PER_TASK_LINKS = new Set(['exe', 'cwd', 'root']);
 const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net']);
 
 /** Top-level files, directories and links (self, thread-self, net: lstat and readlink
- * see them) besides /proc/sys. */
+ * see them) besides /proc/sys: what monitoring tools and libraries read (psutil reads
+ * vmstat and diskstats, PSI users pressure/), about as much as Docker shows. Left out:
+ * kernel addresses and memory (kallsyms, kcore, kpage*, iomem, ioports, vmallocinfo,
+ * slabinfo, pagetypeinfo, timer_list, sched_debug), the kernel log and keyrings (kmsg,
+ * keys, key-users), hardware buses Docker masks too (acpi, bus, irq, scsi, asound), and
+ * sysvipc, which would list the IPC objects of the sentry's namespace. */
 const GLOBAL = new Set([
   'cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts', 'swaps',
-  'self', 'thread-self', 'net',
+  'self', 'thread-self', 'net', 'cmdline', 'vmstat', 'cgroups', 'devices', 'diskstats',
+  'partitions', 'interrupts', 'softirqs', 'locks', 'crypto', 'consoles', 'misc', 'zoneinfo',
+  'buddyinfo', 'execdomains', 'config.gz', 'pressure', 'pressure/cpu', 'pressure/memory',
+  'pressure/io', 'pressure/irq', 'tty', 'tty/drivers', 'tty/ldiscs',
 ]);
 
 /** The sysctl trees readable beneath /proc/sys: read-only, as Docker leaves them. */

@@ -1,6 +1,6 @@
 // `tsvisor do` end to end: real programs in real sandboxes, compared with native runs.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +167,16 @@ describe('tsvisor do runs programs', () => {
     const r = tsvisor(['do', '--', 'python3', '-c', script]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('OVER LOOPBACK\nping socket\n');
+    // ss asks sock_diag for the sockets of that network, and finds the listener there;
+    // stat -L of the namespace link is the inode readlink names.
+    const listed = tsvisor(['do', '--', '/bin/sh', '-c',
+      'python3 -c \'import socket, subprocess; s = socket.socket(); s.bind(("127.0.0.1", 4567)); s.listen(); print(subprocess.run(["ss", "-Htln"], capture_output=True, text=True).stdout.split()[3])\'; ' +
+      'stat -L -c "net:[%i]" /proc/self/ns/net; readlink /proc/self/ns/net']);
+    expect(listed.stderr).toBe('');
+    const [addr, statted, linked] = listed.stdout.trim().split('\n');
+    expect(addr).toBe('127.0.0.1:4567');
+    expect(statted).toBe(linked);
+    expect(linked).not.toBe(readlinkSync('/proc/self/ns/net'));
   });
 
   it('propagates exit codes and deaths by signal', () => {

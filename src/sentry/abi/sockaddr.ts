@@ -15,6 +15,7 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 
 export const NETLINK_ROUTE = 0;
+export const NETLINK_SOCK_DIAG = 4;
 
 /** Largest sockaddr the kernel accepts (struct sockaddr_storage). */
 export const SIZEOF_SOCKADDR_STORAGE = 128;

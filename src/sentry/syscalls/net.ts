@@ -10,13 +10,15 @@
 // (pidfd_getfd + connect on its copy) closes it and comes with the network work.
 import { EAFNOSUPPORT, EINVAL, EPERM, EPROTONOSUPPORT, isErrno, type Errno } from '../abi/errno.js';
 import {
-  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, NETLINK_ROUTE, SIZEOF_SOCKADDR_STORAGE,
+  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, NETLINK_ROUTE, NETLINK_SOCK_DIAG, SIZEOF_SOCKADDR_STORAGE,
   SUN_PATH_OFFSET, sockaddrFamily,
 } from '../abi/sockaddr.js';
 import type { Call } from '../call.js';
 import { CONTINUE, type SyscallResult } from '../result.js';
 
-/** socket(2): unix, inet, inet6 and rtnetlink (getaddrinfo asks it for addresses). */
+/** socket(2): unix, inet, inet6, rtnetlink (getaddrinfo asks it for addresses) and
+ * sock_diag (ss, netstat: the sockets of the task's own network namespace, as its
+ * /proc/net/tcp already shows them). */
 export function socket(c: Call): SyscallResult {
   const domain = c.args.i32(0), protocol = c.args.i32(2);
   switch (domain) {
@@ -25,7 +27,7 @@ export function socket(c: Call): SyscallResult {
     case AF_INET6:
       return CONTINUE;
     case AF_NETLINK:
-      return protocol === NETLINK_ROUTE ? CONTINUE : EPROTONOSUPPORT;
+      return protocol === NETLINK_ROUTE || protocol === NETLINK_SOCK_DIAG ? CONTINUE : EPROTONOSUPPORT;
     case AF_PACKET:
       // Raw link-layer access needs CAP_NET_RAW, which no sandbox task holds.
       return EPERM;

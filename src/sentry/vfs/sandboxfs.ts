@@ -37,16 +37,17 @@ const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 export type Target = (
   /** A path to walk beneath the sandbox root. */
   | { kind: 'root'; path: string }
-  /** One of the task's own magic links (/proc/self/exe, /proc/self/fd/N: then fd is N),
-   * reached through the host's /proc, which follows it to the very file the task holds. */
-  | { kind: 'magic'; hostPath: string; fd?: number }
+  /** One of the task's own magic links (/proc/self/exe, /proc/self/fd/N: then fd is N;
+   * /proc/self/ns/X: then namespace), reached through the host's /proc, which follows it
+   * to the very file the task holds. */
+  | { kind: 'magic'; hostPath: string; fd?: number; namespace?: true }
   /** A host /sys file served as a read-only copy. */
   | { kind: 'sys'; hostPath: string }
   /** A sysctl of the task's network or IPC namespace (procfs.ts, namespacedSysctl). */
   | { kind: 'sysctl'; hostPath: string }
 ) & { via?: 'symlink' | 'magic' };
 
-const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|exe|cwd|root)(\/.*)?$/;
+const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|ns\/([a-z_]+)|exe|cwd|root)(\/.*)?$/;
 
 export class SandboxFs {
   private readonly statfsBuf = Buffer.alloc(SIZEOF_STATFS);
@@ -122,10 +123,12 @@ export class SandboxFs {
       return { kind: 'root', path: abs };
     }
     const m = MAGIC.exec(rewritten);
-    if (m && Number(m[1]) === task.vpid && (followFinal || m[5])) {
-      const [, , , what, fd, rest] = m;
+    if (m && Number(m[1]) === task.vpid && (followFinal || m[6])) {
+      const [, , , what, fd, ns, rest] = m;
       const own = `/proc/${task.hostTid}`;
       if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe`, via: 'magic' };
+      // The task's own namespaces: stat -L compares them. An nsfs file is no directory.
+      if (ns) return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/ns/${ns}`, via: 'magic', namespace: true };
       if (what === 'root') return { kind: 'root', path: rest ?? '/', via: 'magic' };
       if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd), via: 'magic' };
       const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
@@ -152,6 +155,9 @@ export class SandboxFs {
     }
     if (t.kind === 'sys') return this.snapshotHostFile(t.hostPath, flags);
     if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
+    // A namespace file can be looked at, not held: its fd would serve setns and the NS_GET
+    // ioctls, whose namespaces are the sentry's business.
+    if (t.kind === 'magic' && t.namespace) return EPERM;
     const n = native();
     const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
     if (mayBlock(flags)) {

@@ -128,7 +128,7 @@ describe('run()', () => {
   });
 
   it('runs as another user, with sandboxes of different users at once, and as pid 1', async () => {
-    const script = 'id -u; id -g; echo $$; touch /etc/x 2>/dev/null || echo denied; touch /tmp/x && stat -c %u /tmp/x';
+    const script = 'id -u; id -g; echo $$; touch /etc/x 2>/dev/null || echo denied; f=$(mktemp) && stat -c %u $f';
     const [nobody, root] = await Promise.all([
       new Sandbox({ user: { uid: 65534, gid: 65534 } }).run(['/bin/sh', '-c', script]),
       new Sandbox({ noInit: true }).run(['/bin/sh', '-c', script]),

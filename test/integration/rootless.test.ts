@@ -28,7 +28,7 @@ const unprivileged = skipBecause('rootless.test.ts (as an unprivileged user)', w
 
 describe('tsvisor do without root', () => {
   it.skipIf(unprivileged !== undefined)('runs as an unprivileged user, as root of its own user namespace', () => {
-    const r = asNobody([process.execPath, tsvisorBin, 'do', '--', '/bin/sh', '-c', 'id -u; echo hi > /tmp/x && cat /tmp/x']);
+    const r = asNobody([process.execPath, tsvisorBin, 'do', '--', '/bin/sh', '-c', 'id -u; f=$(mktemp) && echo hi > $f && cat $f']);
     expect(r.stdout).toBe('0\nhi\n');
     expect(r.status).toBe(0);
     // The default limits need a cgroup this user cannot make: one warning, not a failure.
@@ -52,7 +52,7 @@ describe('tsvisor do without root', () => {
   });
 
   it('runs in a user namespace as root with --rootless', () => {
-    const r = tsvisor(['do', '--rootless', '--', '/bin/sh', '-c', 'id -u; echo hi > /tmp/x && cat /tmp/x'], { cwd: '/' });
+    const r = tsvisor(['do', '--rootless', '--', '/bin/sh', '-c', 'id -u; f=$(mktemp) && echo hi > $f && cat $f'], { cwd: '/' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0\nhi\n');
     expect(r.status).toBe(0);

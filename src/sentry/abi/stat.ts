@@ -22,7 +22,9 @@ export const STAT_OFFSETS = {
 
 /** struct statx (linux/stat.h): 256 bytes. */
 export const SIZEOF_STATX = 256;
-export const STATX_OFFSETS = { stx_mask: 0, stx_uid: 20, stx_gid: 24, stx_mode: 28, stx_size: 40 } as const;
+export const STATX_OFFSETS = {
+  stx_mask: 0, stx_uid: 20, stx_gid: 24, stx_mode: 28, stx_size: 40, stx_dev_major: 136, stx_dev_minor: 140,
+} as const;
 /** statx mask bit reserved for future struct growth: Linux rejects it with EINVAL. */
 export const STATX__RESERVED = 0x80000000;
 
@@ -33,6 +35,18 @@ export const STATFS_OFFSETS = { f_type: 0 } as const;
 /** st_mode of a stat buffer. */
 export function statMode(buf: Buffer): number {
   return buf.readUInt32LE(STAT_OFFSETS.st_mode);
+}
+
+/** st_dev of a stat buffer, as the kernel encodes it there (new_encode_dev). */
+export function statDev(buf: Buffer): bigint {
+  return buf.readBigUInt64LE(STAT_OFFSETS.st_dev);
+}
+
+/** A statx buffer's device in st_dev's encoding, to compare with statDev. */
+export function statxDev(buf: Buffer): bigint {
+  const major = BigInt(buf.readUInt32LE(STATX_OFFSETS.stx_dev_major));
+  const minor = BigInt(buf.readUInt32LE(STATX_OFFSETS.stx_dev_minor));
+  return (minor & 0xffn) | (major << 8n) | ((minor & ~0xffn) << 12n);
 }
 
 /** st_nlink of a stat buffer. */

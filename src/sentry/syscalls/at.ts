@@ -10,8 +10,9 @@ export function pathArg(c: Call, i: number): string | Errno {
 }
 
 /** O_PATH fd of what (dirfd, path) names; an empty path with AT_EMPTY_PATH is dirfd
- * itself (reached through the task's own /proc fd link). */
-export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boolean, emptyPath: boolean): number | Errno {
+ * itself (reached through the task's own /proc fd link). FORSTAT: the caller checks the
+ * procfs allow-list itself (SandboxFs.hiddenProc). */
+export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boolean, emptyPath: boolean, forStat = false): number | Errno {
   const fs = c.kernel.fs;
   if (path === '') {
     if (!emptyPath) return ENOENT;
@@ -19,8 +20,9 @@ export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boole
     if (dirfd < 0 && dirfd !== AT_FDCWD) return EBADF;
     const self = dirfd === AT_FDCWD ? fs.base(c.task, AT_FDCWD) : `/proc/self/fd/${dirfd}`;
     if (isErrno(self)) return self;
-    return fs.openPath(c.task, self, false);
+    return forStat ? fs.openPathUnchecked(c.task, self, false) : fs.openPath(c.task, self, false);
   }
   const abs = fs.absolute(c.task, dirfd, path);
-  return isErrno(abs) ? abs : fs.openPath(c.task, abs, nofollow);
+  if (isErrno(abs)) return abs;
+  return forStat ? fs.openPathUnchecked(c.task, abs, nofollow) : fs.openPath(c.task, abs, nofollow);
 }

@@ -15,7 +15,7 @@ import {
   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
   S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
 } from '../abi/fcntl.js';
-import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statMode, statSize } from '../abi/stat.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statDev, statMode, statSize, statxDev } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
 import { mapStatIds, mapStatxIds } from '../ids.js';
@@ -155,8 +155,11 @@ function fstatAt(c: Call, dirfd: number, path: string | Errno, flags: number, ou
     const ret = viaTaskFd(c.task, dirfd, (p) => native().fstatat(AT_FDCWD, p, 0, statBuf));
     r = ret === -ENOENT.code ? EBADF : ok(ret);
   } else {
-    const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
-    r = withFd(fd, (f) => ok(native().fstatat(f, '', AT_EMPTY_PATH, statBuf)));
+    const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0, true);
+    r = withFd(fd, (f) => {
+      const ret = ok(native().fstatat(f, '', AT_EMPTY_PATH, statBuf));
+      return ret === 0 && c.kernel.fs.hiddenProc(f, statDev(statBuf)) ? ENOENT : ret;
+    });
   }
   if (r !== 0) return r;
   if (c.kernel.hooks.ids) mapStatIds(statBuf, c.kernel.hooks.ids);
@@ -186,9 +189,12 @@ export function statx(c: Call): SyscallResult {
   if (mask & STATX__RESERVED) return EINVAL;
   const path = c.args.ptr(1) === 0 && flags & AT_EMPTY_PATH ? '' : pathArg(c, 1);
   if (isErrno(path)) return path;
-  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0, true);
   const sync = flags & AT_STATX_SYNC_TYPE;
-  const r = withFd(fd, (f) => ok(native().statx(f, '', AT_EMPTY_PATH | sync, mask, statxBuf)));
+  const r = withFd(fd, (f) => {
+    const ret = ok(native().statx(f, '', AT_EMPTY_PATH | sync, mask, statxBuf));
+    return ret === 0 && c.kernel.fs.hiddenProc(f, statxDev(statxBuf)) ? ENOENT : ret;
+  });
   if (r !== 0) return r;
   if (c.kernel.hooks.ids) mapStatxIds(statxBuf, c.kernel.hooks.ids);
   return c.copyOut(c.args.ptr(4), statxBuf) ?? 0;

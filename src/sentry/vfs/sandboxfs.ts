@@ -18,9 +18,9 @@ import {
 } from '../abi/errno.js';
 import {
   O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
-  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
+  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
 } from '../abi/fcntl.js';
-import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statNlink } from '../abi/stat.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statDev, statNlink } from '../abi/stat.js';
 import { viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
@@ -52,6 +52,8 @@ const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|ns\/([a-z_]+)|exe|cw
 export class SandboxFs {
   private readonly statfsBuf = Buffer.alloc(SIZEOF_STATFS);
   private readonly statBuf = Buffer.alloc(SIZEOF_STAT);
+  /** st_dev of the sandbox's /proc (the one procfs the launcher mounts); -1 if none. */
+  private procDev: bigint | undefined;
 
   constructor(
     /** O_PATH fd of the sandbox root (owned by the sentry for the sandbox's lifetime). */
@@ -216,13 +218,30 @@ export class SandboxFs {
   /** O_PATH fd for a name (stat, access, chdir, utimes...). Magic links are opened
    * through the host's /proc; nofollow keeps a final symlink itself. */
   openPath(task: Task, abs: string, nofollow: boolean, directory = false): number | Errno {
+    const fd = this.openPathUnchecked(task, abs, nofollow, directory);
+    // Procfs files off the allow-list do not exist for the task, whatever the call.
+    return isErrno(fd) ? fd : this.admit(task, fd, O_PATH);
+  }
+
+  /** openPath for the stat calls, without its procfs check: the caller applies hiddenProc
+   * to the device its stat reports, which saves a statfs on every stat. */
+  openPathUnchecked(task: Task, abs: string, nofollow: boolean, directory = false): number | Errno {
     const flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0) | (directory ? O_DIRECTORY : 0);
     const t = this.target(task, abs, !nofollow);
     if (!('kind' in t)) return t;
     if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
     const fd = this.openTarget(task, t, flags, 0, 0);
-    // Procfs files off the allow-list do not exist for the task, whatever the call.
-    return fd < 0 ? errnoOf(-fd) : this.admit(task, fd, flags);
+    return fd < 0 ? errnoOf(-fd) : fd;
+  }
+
+  /** Whether FD, which stat found on device DEV (st_dev's encoding), is an entry of the
+   * sandbox's /proc that the allow-list leaves out: then it does not exist for the task. */
+  hiddenProc(fd: number, dev: bigint): boolean {
+    if (this.procDev === undefined) {
+      const r = native().fstatat(this.rootfd, 'proc', AT_SYMLINK_NOFOLLOW, this.statBuf);
+      this.procDev = r < 0 ? -1n : statDev(this.statBuf);
+    }
+    return dev === this.procDev && isErrno(this.checkProc(fd, O_PATH));
   }
 
   /** openat2 of a target; a negative errno on failure. */

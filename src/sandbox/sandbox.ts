@@ -483,5 +483,9 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
     process.umask(0);
     n.close(launcherEnd);
   }
-  return new RunningSandbox(child, channel, staging, opts, cgroup);
+  const box = new RunningSandbox(child, channel, staging, opts, cgroup);
+  // Built (once per process) while the launcher assembles the root, off the start-up's
+  // critical path: the sentry needs it the moment the listener arrives.
+  dispatchTable();
+  return box;
 }

@@ -990,16 +990,27 @@ void read_host_resolv_conf(char *out, size_t size, bool own_network)
  * read_host_resolv_conf). Writes land in the private upper layer. Best effort: a read-only
  * root, a root without /etc, or a symlink in place of any of the files is left as it is.
  */
+/* Opens PATH to be updated (created if absent) and reads it into TEXT, NUL-terminated:
+ * the fd, *LEN the bytes read; -1 if it cannot be opened. */
+static int open_and_read(const char *path, char *text, size_t size, ssize_t *len)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	*len = read(fd, text, size - 1);
+	text[*len > 0 ? *len : 0] = '\0';
+	return fd;
+}
+
 static void write_hostname_file(const char *hostname)
 {
 	char text[512], line[512];
 	ssize_t n;
-	int fd = open("/etc/hostname", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open_and_read("/etc/hostname", text, sizeof text, &n);
 
 	if (fd < 0)
 		return;
-	n = read(fd, text, sizeof text - 1);
-	text[n > 0 ? n : 0] = '\0';
 	snprintf(line, sizeof line, "%s\n", hostname);
 	/* Rewritten only when it says something else (it may be a bind of the host's). */
 	if (strcmp(text, line) && ftruncate(fd, 0) == 0 && pwrite(fd, line, strlen(line), 0) < 0)
@@ -1012,12 +1023,10 @@ static void write_hosts_file(const char *hostname)
 	static const char defaults[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 	char text[65536], line[512];
 	ssize_t n;
-	int fd = open("/etc/hosts", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open_and_read("/etc/hosts", text, sizeof text, &n);
 
 	if (fd < 0)
 		return;
-	n = read(fd, text, sizeof text - 1);
-	text[n > 0 ? n : 0] = '\0';
 	if (!hosts_name(text, hostname)) {
 		int len = snprintf(line, sizeof line, "%s%s127.0.1.1\t%s\n", n > 0 ? "" : defaults,
 				   n > 0 && text[n - 1] != '\n' ? "\n" : "", hostname);

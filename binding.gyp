@@ -8,7 +8,9 @@
         "addon/memory.cc",
         "addon/fileops.cc",
         "addon/io.cc",
-        "addon/blocking.cc"
+        "addon/blocking.cc",
+        "addon/nsthread.cc",
+        "addon/mounts.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 
@@ -20,17 +21,20 @@ enum class Arg {
   Fn,           // a function
   Bool,         // a boolean
   NumArray,     // an array of numbers
-  NumArrayOrNull  // an array of numbers, null or undefined
+  NumArrayOrNull,  // an array of numbers, null or undefined
+  StrArray      // an array of strings
 };
 
-inline bool IsNumArray(const Napi::Value& v) {
+inline bool IsArrayOf(const Napi::Value& v, bool (Napi::Value::*is)() const) {
   if (!v.IsArray()) return false;
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
-    if (!a.Get(i).IsNumber()) return false;
+    if (!(a.Get(i).*is)()) return false;
   }
   return true;
 }
+
+inline bool IsNumArray(const Napi::Value& v) { return IsArrayOf(v, &Napi::Value::IsNumber); }
 
 inline bool IsKind(const Napi::Value& v, Arg kind) {
   switch (kind) {
@@ -42,6 +46,7 @@ inline bool IsKind(const Napi::Value& v, Arg kind) {
     case Arg::Bool: return v.IsBoolean();
     case Arg::NumArray: return IsNumArray(v);
     case Arg::NumArrayOrNull: return v.IsNull() || v.IsUndefined() || IsNumArray(v);
+    case Arg::StrArray: return IsArrayOf(v, &Napi::Value::IsString);
   }
   return false;
 }
@@ -111,6 +116,11 @@ long NoIntr(F f) {
   return r;
 }
 
+// nsthread.cc: runs fn on a short-lived thread that has joined the namespaces NSTYPES
+// (CLONE_NEW*) of process pid, with CAP_SYS_ADMIN (and CAP_SYS_CHROOT) effective while
+// joining and, with keepAdmin, while fn runs. fn's result, or -errno.
+long InNamespacesOf(pid_t pid, int nstypes, bool keepAdmin, const std::function<long()>& fn);
+
 // Exports, one function per JS name (registered in native.cc).
 using Export = Napi::Value (*)(const Napi::CallbackInfo&);
 
@@ -164,5 +174,10 @@ Napi::Value FileAttr(const Napi::CallbackInfo& info);
 Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info);
 Napi::Value OpenInNamespacesOf(const Napi::CallbackInfo& info);
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info);
+// mounts.cc
+Napi::Value MountTmpfs(const Napi::CallbackInfo& info);
+Napi::Value MountBind(const Napi::CallbackInfo& info);
+Napi::Value MountSetattr(const Napi::CallbackInfo& info);
+Napi::Value Unmount(const Napi::CallbackInfo& info);
 
 }  // namespace tsv

@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common.h"
@@ -334,38 +333,14 @@ Napi::Value OpenInNamespacesOf(const Napi::CallbackInfo& info) {
   }
   std::string path;
   if (!Path(info[1], &path)) return Neg(info.Env(), EINVAL);
-  pid_t pid = Int(info[0]);
   int flags = Int(info[2]);
-  int result = -EINVAL;
-  // why: a thread of its own, as setns changes the calling thread's namespaces for good.
-  // It starts with this thread's credentials (those of the task the sentry acts for).
-  std::thread helper([&] {
-    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) {
-      result = -errno;
-      return;
-    }
-    __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};  // pid 0: this thread
-    __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
-    // why: setns needs CAP_SYS_ADMIN, effective for that call only
-    bool raised = syscall(SYS_capget, &hdr, caps) == 0;
-    __u32 before = caps[0].effective;
-    caps[0].effective |= caps[0].permitted & (1u << CAP_SYS_ADMIN);
-    raised = raised && syscall(SYS_capset, &hdr, caps) == 0;
-    // why: enter the task's network and IPC namespaces, where the kernel looks up the
-    // sysctls and /proc/sysvipc files they scope
-    int joined = setns(pidfd, CLONE_NEWNET | CLONE_NEWIPC);
-    result = joined < 0 ? -errno : 0;
-    close(pidfd);
-    caps[0].effective = before;
-    if (raised && syscall(SYS_capset, &hdr, caps) < 0) result = -errno;
-    if (result < 0) return;
-    // why: the open itself, with the task's identity again
+  // why: in the task's network and IPC namespaces the kernel looks up the sysctls they
+  // scope; the open itself is checked with the task's identity
+  long r = InNamespacesOf(Int(info[0]), CLONE_NEWNET | CLONE_NEWIPC, false, [&]() -> long {
     int fd = open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW);
-    result = fd < 0 ? -errno : fd;
+    return fd < 0 ? -errno : fd;
   });
-  helper.join();
-  return Napi::Number::New(info.Env(), result);
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
 }
 
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info) {

@@ -61,6 +61,11 @@ const Entry kExports[] = {
     {"inotifyAddWatch", InotifyAddWatch},
     {"openInNamespacesOf", OpenInNamespacesOf},
     {"setThreadCreds", SetThreadCreds},
+    // mounts.cc: the mounts a task may make in its sandbox
+    {"mountTmpfs", MountTmpfs},
+    {"mountBind", MountBind},
+    {"mountSetattr", MountSetattr},
+    {"unmount", Unmount},
 };
 
 }  // namespace

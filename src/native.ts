@@ -127,6 +127,17 @@ export interface Native {
   /** Sets this thread's fsuid, fsgid, supplementary groups and effective capabilities
    * (raw syscalls: only the calling thread changes). 0 or -errno. */
   setThreadCreds(fsuid: number, fsgid: number, groups: number[], capEffLow: number, capEffHigh: number): number;
+
+  // ---- mounts a task may make in its sandbox (made in the mount namespace of process pid)
+  /** A new tmpfs with options ("key=value" or "flag") and per-mount attrs (MOUNT_ATTR_*),
+   * attached at the directory targetFd (an O_PATH fd). 0 or -errno. */
+  mountTmpfs(pid: number, targetFd: number, options: string[], attrs: number): number;
+  /** A bind of the mount at sourceFd (with its submounts if recursive) at targetFd. 0 or -errno. */
+  mountBind(pid: number, sourceFd: number, targetFd: number, recursive: boolean): number;
+  /** mount_setattr(2) of the mount at targetFd. 0 or -errno. */
+  mountSetattr(pid: number, targetFd: number, set: number, clear: number): number;
+  /** umount2(name, flags | UMOUNT_NOFOLLOW) from the directory parentFd. 0 or -errno. */
+  unmount(pid: number, parentFd: number, name: string, flags: number): number;
 }
 
 const root = PACKAGE_ROOT;

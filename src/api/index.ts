@@ -12,6 +12,7 @@ import { CgroupError } from '../sandbox/cgroup.js';
 import {
   DEFAULT_RLIMITS, LimitError, RLIMIT_NAMES, defaultLimits, parseSize, type Limits, type Rlimit, type RlimitName,
 } from '../sandbox/limits.js';
+import { withCapabilities } from '../sandbox/creds.js';
 import { startSandbox, type BindMount, type ExitStatus, type RunningSandbox } from '../sandbox/sandbox.js';
 import { limitMessage, usageRecord, type ExitReason, type UsageRecord } from '../sandbox/usage.js';
 import { SandboxConfigError, SandboxError, SandboxStartError } from './errors.js';
@@ -66,6 +67,9 @@ export interface SandboxOptions {
   user?: { uid: number; gid?: number; groups?: number[] };
   /** Run argv itself as pid 1, with no init to reap orphans and forward signals. */
   noInit?: boolean;
+  /** Capabilities added to the default set, as `docker run --cap-add` takes them, as far
+   * as tsvisor grants them; 'SYS_ADMIN' lets root make tmpfs and bind mounts inside. */
+  capAdd?: string[];
   /** Sentry warnings (unimplemented syscalls...). Default: dropped. */
   onWarning?: (message: string) => void;
 }
@@ -139,6 +143,16 @@ function toLimits(l: SandboxLimits): Limits {
   positive('outputBytes', l.outputBytes);
   // Only what was given: undefined fields must not hide the defaults when merged.
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Limits;
+}
+
+function toCapabilities(names: string[] | undefined): bigint | undefined {
+  if (names === undefined) return undefined;
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) throw new SandboxConfigError('capAdd: want an array of capability names');
+  try {
+    return withCapabilities(names);
+  } catch (err) {
+    throw new SandboxConfigError(`capAdd: ${(err as Error).message}`);
+  }
 }
 
 function toRlimits(r: SandboxOptions['rlimits'] = {}): Rlimit[] {
@@ -217,6 +231,7 @@ export class Sandbox {
   private readonly options: SandboxOptions;
   private readonly limits: Limits;
   private readonly rlimits: Rlimit[];
+  private readonly capabilities: bigint | undefined;
 
   /** Checks the options now; throws SandboxConfigError with the reason. */
   constructor(options: SandboxOptions = {}) {
@@ -230,6 +245,7 @@ export class Sandbox {
     userArgs(options.user);
     this.limits = toLimits(options.limits ?? {});
     this.rlimits = toRlimits(options.rlimits);
+    this.capabilities = toCapabilities(options.capAdd);
   }
 
   /** Runs ARGV to completion and collects its output. Rejects only with a SandboxError
@@ -291,6 +307,7 @@ export class Sandbox {
         launcherArgs: userArgs(o.user),
         identity: o.user && { uid: o.user.uid, gid: o.user.gid ?? o.user.uid, groups: o.user.groups ?? [] },
         noInit: o.noInit,
+        capabilities: this.capabilities,
       });
     } catch (err) {
       if (err instanceof SandboxError) throw err;

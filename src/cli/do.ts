@@ -22,6 +22,7 @@ export interface DoOptions {
   debug: boolean;
   rootless: boolean;
   init: boolean;
+  capAdd: string[];
 }
 
 export type DoFlags = DoOptions & LimitOptions;
@@ -43,7 +44,8 @@ export function doCommand(): Command {
     .option('--strace-log <file>', 'write --strace lines to FILE instead of stderr')
     .option('--debug', 'print a summary of unimplemented syscalls at exit', false)
     .option('--rootless', 'run in a user namespace of the caller\'s own even as root (always so when not root)', false)
-    .option('--no-init', 'run PROG itself as pid 1, with no init to reap orphans and forward signals');
+    .option('--no-init', 'run PROG itself as pid 1, with no init to reap orphans and forward signals')
+    .option('--cap-add <cap>', 'grant a capability beyond Docker\'s default set, as far as tsvisor grants it; SYS_ADMIN lets root mount tmpfs and bind mounts inside (repeatable)', collect, []);
   return addLimitOptions(cmd)
     .argument('<prog>', 'program to run')
     .argument('[args...]', 'its arguments')
@@ -111,12 +113,24 @@ function writeUsage(file: string | undefined, record: UsageRecord): void {
   }
 }
 
+/** --cap-add names added to the default set; undefined if none. */
+async function parseCapabilities(names: string[]): Promise<bigint | undefined> {
+  if (names.length === 0) return undefined;
+  const { withCapabilities } = await import('../sandbox/creds.js');
+  try {
+    return withCapabilities(names);
+  } catch (err) {
+    throw new UsageError(`--cap-add: ${(err as Error).message}`);
+  }
+}
+
 export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
   let rootfs: string | undefined, mounts: SandboxMount[], env: Record<string, string>;
-  let limits: ReturnType<typeof parseLimitOptions>;
+  let limits: ReturnType<typeof parseLimitOptions>, capAdd: bigint | undefined;
   try {
     rootfs = opts.root === undefined ? undefined : checkRoot(opts.root);
     mounts = [...opts.mount.map(parseMount), ...opts.tmpfs.map(parseTmpfs)];
+    capAdd = await parseCapabilities(opts.capAdd);
     env = parseEnv(opts.env);
     limits = parseLimitOptions(opts);
   } catch (err) {
@@ -146,6 +160,7 @@ export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
       log: { warn: (msg) => process.stderr.write(`tsvisor: ${msg}\n`) },
       rootless: opts.rootless,
       noInit: !opts.init,
+      ...(capAdd === undefined ? {} : { capabilities: capAdd }),
       // Limits asked for must hold; the defaults may go where no cgroup can be made.
       limitsOptional: !limitsGiven,
     });

@@ -12,7 +12,7 @@
 // the sentry learns the outcome from /proc afterwards.
 import { readFileSync } from 'node:fs';
 import { native } from '../native.js';
-import { capabilityMask, FILE_CAPABILITIES } from '../sentry/abi/capability.js';
+import { CAPABILITY_NAMES, capabilityMask, FILE_CAPABILITIES } from '../sentry/abi/capability.js';
 import type { TaskCreds } from '../sentry/task/tasks.js';
 
 /** The identity of sandbox tasks, as the launcher sets it. */
@@ -42,6 +42,15 @@ export const DEFAULT_CAPABILITIES = capabilityMask([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
 ]);
+
+/** The default set plus the capabilities NAMES (CAP_ optional, any case), as `docker run
+ * --cap-add` takes them; throws an Error naming the first unknown one. */
+export function withCapabilities(names: readonly string[]): bigint {
+  const full = names.map((n) => (n.toUpperCase().startsWith('CAP_') ? n.toUpperCase() : `CAP_${n.toUpperCase()}`));
+  const unknown = full.find((n) => !(CAPABILITY_NAMES as readonly string[]).includes(n));
+  if (unknown) throw new Error(`unknown capability \`${unknown}\``);
+  return DEFAULT_CAPABILITIES | capabilityMask(full);
+}
 
 /** The credentials of a task with IDENTITY whose effective capabilities are CAPS. */
 export function fixedCreds(identity: TaskIdentity, caps: bigint): TaskCreds {

@@ -11,6 +11,8 @@ import { Kernel, type NetworkMode } from '../sentry/kernel.js';
 import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
+import { MountTable } from '../sentry/vfs/mounts.js';
+import { capabilityMask } from '../sentry/abi/capability.js';
 import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, GRANTABLE_CAPABILITIES, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
@@ -22,6 +24,8 @@ import type { SandboxMemory } from '../sentry/vfs/procfiles.js';
 import { rootOnlyIdMap } from '../sentry/ids.js';
 import { isErrno, type Errno } from '../sentry/abi/errno.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
+
+const CAP_SYS_ADMIN = capabilityMask(['CAP_SYS_ADMIN']);
 
 export interface BindMount {
   source: string;
@@ -330,7 +334,10 @@ export class RunningSandbox {
     // Root inside is the caller outside (addon/launcher/userns.c), and nothing else is mapped.
     const ids = usesUserNamespace(o) ? rootOnlyIdMap(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : undefined;
     const idle = this.wearsIdentity ? actAsOwnIfForeign : undefined;
-    this.kernel = new Kernel(listener, new SandboxFs(rootfd, { memory, ids }), tasks, uts, o.network, { actFor, memory, ids, idle });
+    // CAP_SYS_ADMIN is never granted for real; asked for, the sentry makes the mounts it
+    // would allow (syscalls/mount.ts), in the sandbox's own mount namespace only.
+    const mounts = !usesUserNamespace(o) && (o.capabilities ?? DEFAULT_CAPABILITIES) & CAP_SYS_ADMIN ? new MountTable() : null;
+    this.kernel = new Kernel(listener, new SandboxFs(rootfd, { memory, ids }), tasks, uts, o.network, { actFor, memory, ids, idle }, mounts);
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
     if (this.wearsIdentity) enterSandbox();

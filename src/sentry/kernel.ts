@@ -5,6 +5,7 @@ import type { Utsname } from './abi/utsname.js';
 import type { Task, TaskTable } from './task/tasks.js';
 import type { IdMap } from './ids.js';
 import type { SandboxMemory } from './vfs/procfiles.js';
+import type { MountTable } from './vfs/mounts.js';
 import type { SandboxFs } from './vfs/sandboxfs.js';
 
 export type NetworkMode = 'none' | 'host';
@@ -29,6 +30,9 @@ export class Kernel {
     readonly uts: Utsname | null,
     readonly network: NetworkMode,
     readonly hooks: KernelHooks = {},
+    /** The mounts tasks made (syscalls/mount.ts); null where tasks may make none (the
+     * sandbox was not granted CAP_SYS_ADMIN). */
+    readonly mounts: MountTable | null = null,
   ) {}
 }
 

@@ -138,6 +138,15 @@ describe('run()', () => {
     expect(text(root.stdout)).toBe('0\n0\n1\n0\n');
     expect(() => new Sandbox({ user: { uid: -1 } })).toThrow(SandboxConfigError);
   });
+
+  it('adds capabilities: SYS_ADMIN lets root mount a tmpfs inside', async () => {
+    const mountTmpfs = 'mkdir /tmp/t && mount -t tmpfs -o size=1m none /tmp/t && grep -c " /tmp/t tmpfs " /proc/mounts';
+    const granted = await new Sandbox({ capAdd: ['SYS_ADMIN'] }).run(['/bin/sh', '-c', mountTmpfs]);
+    expect(text(granted.stdout)).toBe('1\n');
+    const plain = await new Sandbox().run(['/bin/sh', '-c', mountTmpfs]);
+    expect(plain.exitCode).not.toBe(0);
+    expect(() => new Sandbox({ capAdd: ['SYS_BOGUS'] })).toThrow(/capAdd: unknown capability `CAP_SYS_BOGUS`/);
+  });
 });
 
 describe('spawn()', () => {

@@ -127,6 +127,20 @@ describe('tsvisor do runs programs', () => {
     rmSync(insideDir, { recursive: true });
   });
 
+  it('lets root make tmpfs and bind mounts in a sandbox granted CAP_SYS_ADMIN, and only those', () => {
+    const script = join(repo, 'test', 'programs', 'mounts.py');
+    const nat = native(['unshare', '--mount', '--propagation', 'private', 'python3', script]);
+    expect(nat.stdout).toContain('big write ENOSPC');
+    // Natively root may also unmount /proc and mount a procfs; the sandbox's frame is fixed.
+    const expected = nat.stdout.replace(/^umount \/proc ok$/m, 'umount /proc EPERM').replace(/^proc ok$/m, 'proc EPERM');
+    const granted = tsvisor(['do', '--cap-add', 'SYS_ADMIN', '--', 'python3', script]);
+    expect(granted.stderr).toBe('');
+    expect(granted.stdout).toBe(expected);
+    // Without the grant, as in Docker by default: no mounts at all.
+    expect(tsvisor(['do', '--', 'python3', script]).stdout).toMatch(/^tmpfs EPERM\n/);
+    expect(tsvisor(['do', '--cap-add', 'NOPE', '--', 'true']).stderr).toMatch(/unknown capability `CAP_NOPE`/);
+  });
+
   it('fires inotify watches added by name', () => {
     const script = join(repo, 'test', 'programs', 'inotify.py');
     const outsideDir = scratch(), insideDir = scratch();

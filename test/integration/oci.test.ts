@@ -505,6 +505,22 @@ describe('config.json features', () => {
     expect(without.stdout).toBe('CapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n');
   });
 
+  it('lets a container granted CAP_SYS_ADMIN mount a tmpfs (the sentry makes it), and no other', () => {
+    const mountTmpfs = (add: string[]) =>
+      bundle((s) => {
+        const set = [...s.process.capabilities.bounding, ...add];
+        s.process.capabilities = { bounding: set, effective: set, permitted: set };
+        // On the image's /root: the root is read-only, and a mount needs no writable mount point.
+        s.process.args = ['sh', '-c', 'mount -t tmpfs -o size=1m none /root && grep " /root " /proc/mounts | cut -d" " -f3'];
+      });
+    const granted = oci(['run', '--bundle', mountTmpfs(['CAP_SYS_ADMIN']), 'sysadmin']);
+    expect(granted.stderr).toBe('');
+    expect(granted.stdout).toBe('tmpfs\n');
+    const plain = oci(['run', '--bundle', mountTmpfs([]), 'nosysadmin']);
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toMatch(/permission denied/i);
+  });
+
   it('honours root.readonly, hostname, env, cwd, bind and tmpfs mounts', () => {
     const host = scratch();
     writeFileSync(join(host, 'in'), 'from the host\n');

@@ -23,8 +23,12 @@ export const STAT_OFFSETS = {
 /** struct statx (linux/stat.h): 256 bytes. */
 export const SIZEOF_STATX = 256;
 export const STATX_OFFSETS = {
-  stx_mask: 0, stx_uid: 20, stx_gid: 24, stx_mode: 28, stx_size: 40, stx_dev_major: 136, stx_dev_minor: 140,
+  stx_mask: 0, stx_attributes: 8, stx_uid: 20, stx_gid: 24, stx_mode: 28, stx_size: 40,
+  stx_dev_major: 136, stx_dev_minor: 140, stx_mnt_id: 144,
 } as const;
+/** statx mask bits and attributes. */
+export const STATX_MNT_ID_UNIQUE = 0x4000;
+export const STATX_ATTR_MOUNT_ROOT = 0x2000;
 /** statx mask bit reserved for future struct growth: Linux rejects it with EINVAL. */
 export const STATX__RESERVED = 0x80000000;
 

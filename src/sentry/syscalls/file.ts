@@ -633,16 +633,6 @@ export function utime(c: Call): SyscallResult {
 // or CAP_SYS_CHROOT, so Linux itself answers EPERM. Mounts inside the sandbox become
 // emulated in the sentry's mount table with #3.
 
-/** mount(2). */
-export function mount(_c: Call): SyscallResult {
-  return EPERM;
-}
-
-/** umount2(2). */
-export function umount2(_c: Call): SyscallResult {
-  return EPERM;
-}
-
 /** pivot_root(2). */
 export function pivotRoot(_c: Call): SyscallResult {
   return EPERM;

@@ -6,6 +6,7 @@ import type { SyscallResult } from '../result.js';
 import * as file from './file.js';
 import * as identity from './identity.js';
 import * as misc from './misc.js';
+import * as mount from './mount.js';
 import * as net from './net.js';
 import * as process from './process.js';
 import * as xattr from './xattr.js';
@@ -14,7 +15,7 @@ export type Handler = (c: Call) => SyscallResult;
 
 /** Every handler, by its function name. */
 export const handlers: ReadonlyMap<string, Handler> = new Map(
-  Object.entries({ ...file, ...process, ...identity, ...net, ...misc, ...xattr }) as [string, Handler][],
+  Object.entries({ ...file, ...process, ...identity, ...net, ...misc, ...xattr, ...mount }) as [string, Handler][],
 );
 
 /** The handler name for a syscall name. */

@@ -36,6 +36,13 @@ call('umount tmpfs', libc.umount2(m.encode(), 0))
 call('umount again', libc.umount2(m.encode(), 0))
 call('umount bad flag', libc.umount2(m.encode(), 0x100))
 call('make private', libc.mount(None, b'/', None, MS_PRIVATE | MS_REC, None))
-# Refused in the sandbox, allowed natively: its frame stays as the launcher made it.
+r, rb = os.path.join(base, 'r'), os.path.join(base, 'rb')
+os.mkdir(r)
+os.mkdir(rb)
+call('ro tmpfs', libc.mount(b'none', r.encode(), b'tmpfs', MS_RDONLY, None))
+call('bind of ro', libc.mount(r.encode(), rb.encode(), None, MS_BIND, None))
+# Refused in the sandbox, allowed natively: its frame stays as the launcher made it, and
+# a bind of a read-only mount stays read-only.
+call('bind of ro made rw', libc.mount(None, rb.encode(), None, MS_BIND | MS_REMOUNT, None))
 call('umount /proc', libc.umount2(b'/proc', 0x2))
 call('proc', libc.mount(b'proc', m.encode(), b'proc', 0, None))

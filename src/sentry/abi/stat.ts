@@ -34,7 +34,9 @@ export const STATX__RESERVED = 0x80000000;
 
 /** struct statfs (asm/statfs.h, x86_64): 120 bytes. */
 export const SIZEOF_STATFS = 120;
-export const STATFS_OFFSETS = { f_type: 0 } as const;
+export const STATFS_OFFSETS = { f_type: 0, f_flags: 80 } as const;
+/** f_flags: the mount is read-only. */
+export const ST_RDONLY = 0x1;
 
 /** st_mode of a stat buffer. */
 export function statMode(buf: Buffer): number {

@@ -1,7 +1,8 @@
 // mount(2) and umount2(2). The mount table is the sandbox's own mount namespace. A task
 // may add to it what Linux lets a holder of CAP_SYS_ADMIN add, within bounds: a tmpfs, a
 // bind of a name inside the sandbox (the kernel refuses any mount of another namespace),
-// new per-mount flags (MS_REMOUNT|MS_BIND) for those, and their unmounting. The sentry
+// new per-mount flags (MS_REMOUNT|MS_BIND) for those, though never writable again for a
+// bind of a read-only mount (a read-only --mount or root stays so), and their unmounting. The sentry
 // makes them itself (addon/mounts.cc), for a task with fsuid 0 in a sandbox granted
 // CAP_SYS_ADMIN (no task holds it for real). Everything else is EPERM, the launcher's own
 // mounts included (vfs/mounts.ts).
@@ -14,7 +15,7 @@ import {
   MS_MOVE, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE,
   UMOUNT_NOFOLLOW, mountAttrsOf,
 } from '../abi/mount.js';
-import { SIZEOF_STATX, STATX_ATTR_MOUNT_ROOT, STATX_MNT_ID_UNIQUE, STATX_OFFSETS } from '../abi/stat.js';
+import { SIZEOF_STATFS, SIZEOF_STATX, STATFS_OFFSETS, STATX_ATTR_MOUNT_ROOT, STATX_MNT_ID_UNIQUE, STATX_OFFSETS, ST_RDONLY } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import type { SyscallResult } from '../result.js';
 import { openPathAt, pathArg } from './at.js';
@@ -27,6 +28,7 @@ const PER_MOUNT = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOU
 const PAGE_SIZE = 4096;
 
 const statxBuf = Buffer.alloc(SIZEOF_STATX);
+const statfsBuf = Buffer.alloc(SIZEOF_STATFS);
 
 function mayMount(c: Call): boolean {
   if (!c.kernel.mounts) return false;
@@ -51,11 +53,18 @@ function mountOf(fd: number): { id: bigint; root: boolean } | Errno {
   return { id: statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id), root: (attrs & BigInt(STATX_ATTR_MOUNT_ROOT)) !== 0n };
 }
 
-/** Records the mount now on top at PATH as the task's own. */
-function record(c: Call, path: string): SyscallResult {
-  const m = withFd(openPathAt(c, AT_FDCWD, path, false, false), mountOf);
+/** Records the mount now on top at PATH as the task's own; a bind that came out
+ * read-only (of a read-only mount) is to stay so. */
+function record(c: Call, path: string, bind: boolean): SyscallResult {
+  const m = withFd(openPathAt(c, AT_FDCWD, path, false, false), (fd) => {
+    const mount = mountOf(fd);
+    if (isErrno(mount)) return mount;
+    const r = native().fstatfs(fd, statfsBuf);
+    const readOnly = r === 0 && (Number(statfsBuf.readBigUInt64LE(STATFS_OFFSETS.f_flags)) & ST_RDONLY) !== 0;
+    return { ...mount, readOnly };
+  });
   if (isErrno(m)) return m;
-  c.kernel.mounts!.add(m.id);
+  c.kernel.mounts!.add(m.id, bind && m.readOnly);
   return 0;
 }
 
@@ -91,7 +100,9 @@ export function mount(c: Call): SyscallResult {
       if (isErrno(m)) return m;
       if (!m.root) return EINVAL;
       if (!c.kernel.mounts!.has(m.id)) return EPERM;
-      const r = n.mountSetattr(pid, t, mountAttrsOf(flags), PER_MOUNT);
+      const attrs = mountAttrsOf(flags);
+      if (!(attrs & MOUNT_ATTR_RDONLY) && c.kernel.mounts!.readOnlyBind(m.id)) return EPERM;
+      const r = n.mountSetattr(pid, t, attrs, PER_MOUNT);
       return r < 0 ? errnoOf(-r) : 0;
     });
   }
@@ -101,7 +112,7 @@ export function mount(c: Call): SyscallResult {
     const r = withFd(openPathAt(c, AT_FDCWD, source, false, false), (s) =>
       withFd(openPathAt(c, AT_FDCWD, target, false, false), (t) => n.mountBind(pid, s, t, (flags & MS_REC) !== 0)));
     if (isErrno(r)) return r;
-    return r < 0 ? errnoOf(-r) : record(c, target);
+    return r < 0 ? errnoOf(-r) : record(c, target, true);
   }
   const fstype = c.args.ptr(2) === 0 ? '' : n.readString(c.task.hostTid, c.args.ptr(2), 255);
   if (typeof fstype === 'number') return errnoOf(-fstype);
@@ -110,7 +121,7 @@ export function mount(c: Call): SyscallResult {
   if (isErrno(opts)) return opts;
   const r = withFd(openPathAt(c, AT_FDCWD, target, false, false), (t) => n.mountTmpfs(pid, t, opts, mountAttrsOf(flags)));
   if (isErrno(r)) return r;
-  return r < 0 ? errnoOf(-r) : record(c, target);
+  return r < 0 ? errnoOf(-r) : record(c, target, false);
 }
 
 /** umount2(2): only a mount the task's sandbox made itself. */

@@ -2,14 +2,21 @@
 // --mount binds) are the sandbox's frame and stay; these a task may change or remove.
 // Known by unique mount id (statx STATX_MNT_ID_UNIQUE, never reused).
 export class MountTable {
-  private readonly made = new Set<bigint>();
+  /** Made mounts, by id: whether they are binds of a read-only mount, which stay so. */
+  private readonly made = new Map<bigint, { readOnlyBind: boolean }>();
 
-  add(id: bigint): void {
-    this.made.add(id);
+  add(id: bigint, readOnlyBind: boolean): void {
+    this.made.set(id, { readOnlyBind });
   }
 
   has(id: bigint): boolean {
     return this.made.has(id);
+  }
+
+  /** Whether the mount is a bind of a read-only one: made writable, it would open a way
+   * around a read-only --mount or root. */
+  readOnlyBind(id: bigint): boolean {
+    return this.made.get(id)?.readOnlyBind ?? false;
   }
 
   delete(id: bigint): void {

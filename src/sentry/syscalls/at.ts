@@ -1,5 +1,6 @@
 // What the *at calls of several families share: a path argument and the file that
 // (dirfd, path) names. Helpers, not handlers: index.ts lists the handler modules.
+import { native } from '../../native.js';
 import { EBADF, ENOENT, isErrno, type Errno } from '../abi/errno.js';
 import { AT_FDCWD } from '../abi/fcntl.js';
 import type { Call } from '../call.js';
@@ -25,4 +26,14 @@ export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boole
   const abs = fs.absolute(c.task, dirfd, path);
   if (isErrno(abs)) return abs;
   return forStat ? fs.openPathUnchecked(c.task, abs, nofollow) : fs.openPath(c.task, abs, nofollow);
+}
+
+/** Runs fn with an fd the sentry opened, closing it afterwards. */
+export function withFd<T>(fd: number | Errno, fn: (fd: number) => T): T | Errno {
+  if (isErrno(fd)) return fd;
+  try {
+    return fn(fd);
+  } finally {
+    native().close(fd);
+  }
 }

@@ -22,20 +22,10 @@ import { mapStatIds, mapStatxIds } from '../ids.js';
 import { fdFlagsAt, fileSizeLimit, signalThread, viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
-import { openPathAt, pathArg } from './at.js';
+import { openPathAt, pathArg, withFd } from './at.js';
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers.
-
-/** Runs fn with an fd the sentry opened, closing it afterwards. */
-function withFd<T>(fd: number | Errno, fn: (fd: number) => T): T | Errno {
-  if (isErrno(fd)) return fd;
-  try {
-    return fn(fd);
-  } finally {
-    native().close(fd);
-  }
-}
 
 /** 0 for success, or the Errno of a negative addon return. */
 function ok(ret: number): number | Errno {

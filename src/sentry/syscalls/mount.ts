@@ -18,7 +18,7 @@ import {
 import { SIZEOF_STATFS, SIZEOF_STATX, STATFS_OFFSETS, STATX_ATTR_MOUNT_ROOT, STATX_MNT_ID_UNIQUE, STATX_OFFSETS, ST_RDONLY } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import type { SyscallResult } from '../result.js';
-import { openPathAt, pathArg } from './at.js';
+import { openPathAt, pathArg, withFd } from './at.js';
 
 const PROPAGATION = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
 /** What MS_REMOUNT|MS_BIND sets or clears: every per-mount flag. */
@@ -34,15 +34,6 @@ function mayMount(c: Call): boolean {
   if (!c.kernel.mounts) return false;
   const creds = c.kernel.tasks.credsOf(c.task, () => c.stillValid());
   return !isErrno(creds) && creds.fsuid === 0;
-}
-
-function withFd<T>(fd: number | Errno, fn: (fd: number) => T): T | Errno {
-  if (isErrno(fd)) return fd;
-  try {
-    return fn(fd);
-  } finally {
-    native().close(fd);
-  }
 }
 
 /** The mount FD is on: its unique id, and whether FD is that mount's root. */

@@ -8,7 +8,7 @@ import { E2BIG, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ERANGE, errnoOf, isErrno, t
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fcntl.js';
 import type { Call } from '../call.js';
 import type { SyscallResult } from '../result.js';
-import { openPathAt, pathArg } from './at.js';
+import { openPathAt, pathArg, withFd } from './at.js';
 
 /** linux/limits.h */
 const XATTR_NAME_MAX = 255;
@@ -52,12 +52,7 @@ function byAt(c: Call, flagsReg: number): Target | Errno {
 }
 
 function onFd(fd: number | Errno, fn: (path: string) => SyscallResult): SyscallResult {
-  if (isErrno(fd)) return fd;
-  try {
-    return fn(`/proc/self/fd/${fd}`);
-  } finally {
-    native().close(fd);
-  }
+  return withFd(fd, (f) => fn(`/proc/self/fd/${f}`));
 }
 
 /** An attribute name: at most XATTR_NAME_MAX bytes, not empty (Linux: ERANGE). */

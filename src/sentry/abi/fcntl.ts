@@ -76,6 +76,7 @@ export const S_IFIFO = 0o010000;
 // statfs(2) magic numbers the sentry checks.
 export const PROC_SUPER_MAGIC = 0x9fa0;
 export const TMPFS_MAGIC = 0x01021994;
+export const NSFS_MAGIC = 0x6e736673;
 export const SYSFS_MAGIC = 0x62656572;
 
 export const PATH_MAX = 4096;

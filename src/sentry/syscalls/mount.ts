@@ -8,7 +8,7 @@
 // mounts included (vfs/mounts.ts).
 import { native } from '../../native.js';
 import { EINVAL, EPERM, errnoOf, isErrno, type Errno } from '../abi/errno.js';
-import { AT_EMPTY_PATH, AT_FDCWD } from '../abi/fcntl.js';
+import { AT_EMPTY_PATH, AT_FDCWD, NSFS_MAGIC } from '../abi/fcntl.js';
 import {
   MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MOUNT_ATTR__ATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME,
   MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MS_BIND,
@@ -100,8 +100,11 @@ export function mount(c: Call): SyscallResult {
   if (flags & MS_BIND) {
     const source = pathArg(c, 0);
     if (isErrno(source)) return source;
-    const r = withFd(openPathAt(c, AT_FDCWD, source, false, false), (s) =>
-      withFd(openPathAt(c, AT_FDCWD, target, false, false), (t) => n.mountBind(pid, s, t, (flags & MS_REC) !== 0)));
+    const r = withFd(openPathAt(c, AT_FDCWD, source, false, false), (s) => {
+      // A namespace file would pin a namespace (the host's user namespace, say) inside.
+      if (n.fstatfs(s, statfsBuf) === 0 && statfsBuf.readUInt32LE(STATFS_OFFSETS.f_type) === NSFS_MAGIC) return EPERM;
+      return withFd(openPathAt(c, AT_FDCWD, target, false, false), (t) => n.mountBind(pid, s, t, (flags & MS_REC) !== 0));
+    });
     if (isErrno(r)) return r;
     return r < 0 ? errnoOf(-r) : record(c, target, true);
   }

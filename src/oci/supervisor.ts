@@ -1,11 +1,11 @@
 // The supervisor of one container: the sentry's host. It runs in the container's daemon
-// (daemon.ts), which `create` spawns detached with its own stdin, stdout and stderr, handed
-// unchanged to the container's process; or, for a foreground `run`, in the CLI itself,
-// which saves starting a second node. It launches the sandbox held before exec (its cgroup where
-// linux.cgroupsPath says, else beneath our own: src/sandbox/cgroup.ts), runs the
-// createRuntime and prestart hooks once the namespaces exist, tells `create` it is ready
-// on fd 3, then serves start/wait on DIR/ctl.sock, and exits with the container's exit
-// status (the daemon exits with it). With --pid-file, the launcher leaves this process (--detach) and its pid is the
+// (daemon.ts), which `create` spawns detached with its own stdin, stdout and stderr,
+// handed unchanged to the container's process; or, for a foreground `run`, in the CLI
+// itself, which saves starting a second node. It launches the sandbox held before exec
+// (its cgroup where linux.cgroupsPath says, else beneath our own: src/sandbox/cgroup.ts),
+// runs the createRuntime and prestart hooks once the namespaces exist, tells `create` it
+// is ready, then serves start/wait on DIR/ctl.sock, and ends with the container's exit
+// status. With --pid-file, the launcher leaves this process (--detach) and its pid is the
 // one in the file: containerd's shim, a subreaper, adopts it and learns the container's
 // status by reaping it, exactly as it reaps runc's container init; living in the
 // container's cgroup and namespaces, it is also where the shim reads stats and OOM events.

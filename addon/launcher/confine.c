@@ -327,7 +327,7 @@ int open_sandbox_proc(int rootfd)
 
 /*
  * Installs PROG with SECCOMP_FILTER_FLAG_NEW_LISTENER and returns the listener fd
- * (close-on-exec). Needs no_new_privs, as every capability is gone by now.
+ * (close-on-exec). Needs no_new_privs, or (--new-privs) CAP_SYS_ADMIN still held.
  *
  * WAIT_KILLABLE_RECV (Linux 5.19): once the sentry has received a call, only a fatal
  * signal ends the task's wait. Without it any signal (a timer, SIGCHLD, Go's preemption)

@@ -71,6 +71,7 @@ struct options {
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
 	pid_t join_pid;             /* --join PID: into that sandbox's init's namespaces, or 0 */
 	bool no_init;               /* --no-init: the workload is pid 1 itself (OCI) */
+	bool new_privs;             /* --new-privs: no no_new_privs (OCI noNewPrivileges false) */
 	bool detach;                /* --detach: leave the sentry's process, report `P` and `X` */
 	const char **readonly_paths; /* --readonly-path PATH...: bound read-only (rootfs.c) */
 	size_t n_readonly_paths;

@@ -81,6 +81,15 @@ static _Noreturn void run_workload(const struct options *opts, const struct sock
 	confine_and_exec(opts, prog);
 }
 
+/* The workload's ids and capabilities: what it runs as, and what it may ever hold. */
+static void confine_identity(const struct options *opts)
+{
+	apply_identity(opts);
+	drop_capabilities(opts->caps);
+	if (opts->ambient & opts->caps)
+		raise_ambient(opts->ambient & opts->caps);
+}
+
 /* The workload's last steps, shared with a process joined to a container (join.c). */
 _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fprog *prog)
 {
@@ -88,20 +97,33 @@ _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fp
 
 	apply_oom_score_adj(opts);
 	apply_rlimits(opts);
-	apply_identity(opts);
-	drop_capabilities(opts->caps);
-	if (opts->ambient & opts->caps)
-		raise_ambient(opts->ambient & opts->caps);
-	set_no_new_privs();
-	/*
-	 * From here on every syscall goes through the filter, and a trapped one would wait for
-	 * a sentry that has no listener yet: only seccomp (the user's filter), write (the
-	 * relay, stderr), read (`G`) and exit_group. The listener stays open (close-on-exec) for init to take a copy.
-	 */
-	listener = install_filter(prog);
-	if (opts->user_filter)
-		install_user_filter(opts->user_filter);
-	relay_send_listener(listener);
+	if (opts->new_privs) {
+		/*
+		 * Without no_new_privs a filter needs CAP_SYS_ADMIN, so the filters go in first,
+		 * as runc does it, and the sentry gets the listener before anything is trapped.
+		 * The identity and capability steps are then served by the sentry (set*id and
+		 * capset continue in the kernel), and set-id programs gain privileges again, up
+		 * to the bounding set below.
+		 */
+		listener = install_filter(prog);
+		if (opts->user_filter)
+			install_user_filter(opts->user_filter);
+		relay_send_listener(listener);
+		confine_identity(opts);
+	} else {
+		confine_identity(opts);
+		set_no_new_privs();
+		/*
+		 * From here on every syscall goes through the filter, and a trapped one would
+		 * wait for a sentry that has no listener yet: only seccomp (the user's filter),
+		 * write (the relay, stderr), read (`G`) and exit_group. The listener stays open
+		 * (close-on-exec) for init to take a copy.
+		 */
+		listener = install_filter(prog);
+		if (opts->user_filter)
+			install_user_filter(opts->user_filter);
+		relay_send_listener(listener);
+	}
 	channel_wait_go();
 	/* execve is trapped and answered by the sentry. The relay and the channel are
 	 * close-on-exec: both close on success, and init reports a failure. */

@@ -6,10 +6,10 @@
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
  *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK [--ambient MASK]]
  *                    [--readonly-path PATH]... [--mask PATH]... [--oom-score-adj N]
- *                    [--no-init] -- PROG [ARGS...]
+ *                    [--no-init] [--new-privs] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
  *                    [--uid N] [--gid N] [--groups N,...] [--umask M] [--oom-score-adj N]
- *                    -- PROG [ARGS...]
+ *                    [--new-privs] -- PROG [ARGS...]
  *
  * Only the syntax is checked here; paths are checked by the steps that use them.
  */
@@ -48,6 +48,7 @@
 #define OPT_UTSNS 0x223
 #define OPT_SYSCTL 0x224
 #define OPT_AMBIENT 0x225
+#define OPT_NEW_PRIVS 0x226
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -164,6 +165,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "readonly-path", required_argument, NULL, OPT_READONLY_PATH },
 		{ "mask", required_argument, NULL, OPT_MASK },
 		{ "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
+		{ "new-privs", no_argument, NULL, OPT_NEW_PRIVS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -297,6 +299,9 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_NO_INIT:
 			opts->no_init = true;
+			break;
+		case OPT_NEW_PRIVS:
+			opts->new_privs = true;
 			break;
 		case OPT_CAPS:
 			if (!parse_caps(optarg, &opts->caps))

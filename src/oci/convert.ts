@@ -164,6 +164,8 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   // The launcher takes prlimit(1)'s names: RLIMIT_NOFILE is `nofile`.
   for (const r of p.rlimits ?? []) launcherArgs.push('--rlimit', `${r.type.slice('RLIMIT_'.length).toLowerCase()}=${r.soft}:${r.hard}`);
   if (p.oomScoreAdj !== undefined) launcherArgs.push('--oom-score-adj', String(p.oomScoreAdj));
+  // Absent means false, as under runc: set-id programs (sudo, su) gain privileges.
+  if (p.noNewPrivileges !== true) launcherArgs.push('--new-privs');
   // Resolved inside the root by the launcher; paths missing there are skipped, as runc does.
   for (const path of spec.linux?.readonlyPaths ?? []) launcherArgs.push('--readonly-path', path);
   for (const path of spec.linux?.maskedPaths ?? []) launcherArgs.push('--mask', path);

@@ -77,6 +77,7 @@ interface ProcessJson {
   user?: { uid?: unknown; gid?: unknown; additionalGids?: unknown; umask?: unknown };
   capabilities?: { permitted?: unknown };
   oomScoreAdj?: unknown;
+  noNewPrivileges?: unknown;
 }
 
 function isStrings(v: unknown): v is string[] {
@@ -146,6 +147,7 @@ export function planExec(g: Globals, id: string, o: ExecOptions): ExecPlan {
     if (typeof oom !== 'number' || !Number.isInteger(oom) || oom < -1000 || oom > 1000) throw new Error('`process.oomScoreAdj`: want an integer from -1000 to 1000');
     launcherArgs.push('--oom-score-adj', String(oom));
   }
+  if ((p.noNewPrivileges ?? spec.process?.noNewPrivileges) !== true) launcherArgs.push('--new-privs');
   const permitted = p.capabilities ? p.capabilities.permitted ?? [] : spec.process?.capabilities?.permitted;
   if (permitted !== undefined && !isStrings(permitted)) throw new Error('`process.capabilities.permitted`: want an array of names');
   // Absolute: the exec daemon and the launcher run in `/`.

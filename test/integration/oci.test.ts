@@ -1,11 +1,11 @@
 // The OCI runtime end to end: real bundles (busybox rootfs made at test time), real
 // sandboxes, every command a separate `tsvisor` process as containerd would run them.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { list, scratch, tsvisorBin } from '../helpers.js';
+import { list, program, scratch, tsvisorBin } from '../helpers.js';
 import { OciHarness, type Result } from '../oci-harness.js';
 
 const h = new OciHarness();
@@ -503,6 +503,26 @@ describe('config.json features', () => {
     expect(withAmbient.stdout).toBe('CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n');
     const without = oci(['run', '--bundle', caps([]), 'noambient']);
     expect(without.stdout).toBe('CapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n');
+  });
+
+  it('honours process.noNewPrivileges: set-uid programs gain privileges only without it, as under runc', () => {
+    const dir = scratch();
+    bundles.push(dir); // removed with the bundles
+    chmodSync(dir, 0o755); // the user 1000 must reach the program
+    copyFileSync(program('euid', ['-static']), join(dir, 'euid'));
+    chmodSync(join(dir, 'euid'), 0o4755);
+    const asUser = (nnp: boolean | undefined) =>
+      bundle((s) => {
+        s.process.user = { uid: 1000, gid: 1000 };
+        if (nnp === undefined) delete s.process.noNewPrivileges;
+        else s.process.noNewPrivileges = nnp;
+        s.mounts.push({ destination: '/suid', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+        s.process.args = ['/suid/euid'];
+      });
+    expect(oci(['run', '--bundle', asUser(true), 'nnp-on']).stdout).toBe('uid 1000 euid 1000\n');
+    expect(oci(['run', '--bundle', asUser(false), 'nnp-off']).stdout).toBe('uid 1000 euid 0\n');
+    // Absent is false, as Docker leaves it.
+    expect(oci(['run', '--bundle', asUser(undefined), 'nnp-absent']).stdout).toBe('uid 1000 euid 0\n');
   });
 
   it('lets a container granted CAP_SYS_ADMIN mount a tmpfs (the sentry makes it), and no other', () => {

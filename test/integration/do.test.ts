@@ -342,8 +342,8 @@ describe('tsvisor do walls', () => {
     const global = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/fs/lease-break-time', '/proc/sys/kernel/tainted', '/proc/sys/vm/swappiness'];
     const ipc = ['/proc/sys/kernel/shmmni', '/proc/sys/fs/mqueue/msg_max'];
     const fresh = native(['unshare', '--ipc', 'cat', ...ipc]).stdout;
-    const sysctl = tsvisor(['do', '--', '/bin/sh', '-c', `cat ${global.join(' ')} ${ipc.join(' ')} /proc/sys/net/ipv4/ip_unprivileged_port_start; ls /proc/sys/net/ipv4/conf; cat /proc/sys/kernel/ns_last_pid 2>&1 | sed 's/.*: //'; echo 1 > /proc/sys/net/ipv4/ip_forward`]);
-    expect(sysctl.stdout).toBe(`${global.map((f) => readFileSync(f, 'utf8')).join('')}${fresh}0\nall\ndefault\nlo\nNo such file or directory\n`);
+    const sysctl = tsvisor(['do', '--', '/bin/sh', '-c', `cat ${global.join(' ')} ${ipc.join(' ')} /proc/sys/net/ipv4/ip_unprivileged_port_start; ls /proc/sys/net/ipv4/conf; cat /proc/sys/kernel/ns_last_pid 2>&1 | sed 's/.*: //'; test -r /proc/sys/net/ipv4/ip_forward && test -r ${ipc[0]} && echo access; echo 1 > /proc/sys/net/ipv4/ip_forward`]);
+    expect(sysctl.stdout).toBe(`${global.map((f) => readFileSync(f, 'utf8')).join('')}${fresh}0\nall\ndefault\nlo\nNo such file or directory\naccess\n`);
     expect(sysctl.stderr).toMatch(/Read-only file system/);
   });
 

@@ -218,20 +218,27 @@ export class SandboxFs {
   /** O_PATH fd for a name (stat, access, chdir, utimes...). Magic links are opened
    * through the host's /proc; nofollow keeps a final symlink itself. */
   openPath(task: Task, abs: string, nofollow: boolean, directory = false): number | Errno {
-    const fd = this.openPathUnchecked(task, abs, nofollow, directory);
-    // Procfs files off the allow-list do not exist for the task, whatever the call.
-    return isErrno(fd) ? fd : this.admit(task, fd, O_PATH);
+    const opened = this.openPathTarget(task, abs, nofollow, directory);
+    if (isErrno(opened)) return opened;
+    // Procfs files off the allow-list do not exist for the task, whatever the call; a
+    // sysctl opened in the task's own namespaces is on it by the way it was reached.
+    return opened.sysctl ? opened.fd : this.admit(task, opened.fd, O_PATH);
   }
 
   /** openPath for the stat calls, without its procfs check: the caller applies hiddenProc
    * to the device its stat reports, which saves a statfs on every stat. */
   openPathUnchecked(task: Task, abs: string, nofollow: boolean, directory = false): number | Errno {
+    const opened = this.openPathTarget(task, abs, nofollow, directory);
+    return isErrno(opened) ? opened : opened.fd;
+  }
+
+  private openPathTarget(task: Task, abs: string, nofollow: boolean, directory: boolean): { fd: number; sysctl: boolean } | Errno {
     const flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0) | (directory ? O_DIRECTORY : 0);
     const t = this.target(task, abs, !nofollow);
     if (!('kind' in t)) return t;
-    if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
-    const fd = this.openTarget(task, t, flags, 0, 0);
-    return fd < 0 ? errnoOf(-fd) : fd;
+    const fd = t.kind === 'sysctl' ? this.openSysctl(task, t, flags) : this.openTarget(task, t, flags, 0, 0);
+    if (typeof fd === 'number' && fd < 0) return errnoOf(-fd);
+    return isErrno(fd) ? fd : { fd, sysctl: t.kind === 'sysctl' };
   }
 
   /** Whether FD, which stat found on device DEV (st_dev's encoding), is an entry of the

@@ -37,6 +37,12 @@ struct rlimit_opt {
 	struct rlimit limit;
 };
 
+/* One `--cgroup-view NAME:DIR`: the sandbox's cgroup DIR, seen at /sys/fs/cgroup/NAME. */
+struct cgroup_view {
+	const char *name; /* "" for /sys/fs/cgroup itself */
+	const char *dir;
+};
+
 /* The parsed command line; strings point into argv (or into one copy per --mount). */
 struct options {
 	const char *staging;  /* --staging DIR, required */
@@ -50,6 +56,8 @@ struct options {
 	size_t n_mounts;
 	const char **cgroups; /* --cgroup DIR..., joined first (cgroup.c) */
 	size_t n_cgroups;
+	struct cgroup_view *cgroup_views; /* --cgroup-view NAME:DIR... (rootfs.c) */
+	size_t n_cgroup_views;
 	struct rlimit_opt *rlimits; /* --rlimit..., set in the workload (rlimits.c) */
 	const char **sysctls;       /* --sysctl KEY=VALUE..., written by pid 1 (confine.c) */
 	size_t n_sysctls;

@@ -4,6 +4,7 @@
  *   tsvisor-launcher --staging DIR [--rootfs DIR [--no-overlay]] [--mount SRC:DST[:ro]]...
  *                    [--net none|host]
  *                    [--hostname NAME] [--cwd DIR] [--channel FD] [--cgroup DIR]...
+ *                    [--cgroup-view NAME:DIR]...
  *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK [--ambient MASK]]
  *                    [--readonly-path PATH]... [--mask PATH]... [--oom-score-adj N]
  *                    [--no-init] [--new-privs] -- PROG [ARGS...]
@@ -49,6 +50,7 @@
 #define OPT_SYSCTL 0x224
 #define OPT_AMBIENT 0x225
 #define OPT_NEW_PRIVS 0x226
+#define OPT_CGROUP_VIEW 0x227
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -127,6 +129,26 @@ static bool parse_caps(const char *arg, uint64_t *caps)
 	return true;
 }
 
+/* NAME:DIR of `--cgroup-view` (NAME may be empty: the view is /sys/fs/cgroup itself). */
+static bool parse_cgroup_view(const char *arg, struct cgroup_view *view)
+{
+	const char *colon = strchr(arg, ':');
+	char *name;
+
+	if (!colon || colon[1] != '/')
+		return false;
+	name = strndup(arg, colon - arg);
+	if (!name)
+		return false;
+	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(name);
+		return false;
+	}
+	view->name = name;
+	view->dir = colon + 1;
+	return true;
+}
+
 /*
  * Fills *OPTS from ARGV. Returns NULL, or a message naming what is wrong; OPTS->channel
  * is then still the best guess of where to report it.
@@ -142,6 +164,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "cwd", required_argument, NULL, 'c' },
 		{ "channel", required_argument, NULL, 'C' },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "cgroup-view", required_argument, NULL, OPT_CGROUP_VIEW },
 		{ "rlimit", required_argument, NULL, OPT_RLIMIT },
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "gid", required_argument, NULL, OPT_GID },
@@ -180,8 +203,9 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		.mounts = calloc(argc, sizeof(struct bind_mount)),
 		.readonly_paths = calloc(argc, sizeof(const char *)),
 		.masks = calloc(argc, sizeof(const char *)),
+		.cgroup_views = calloc(argc, sizeof(struct cgroup_view)),
 	};
-	if (!opts->mounts || !opts->readonly_paths || !opts->masks)
+	if (!opts->mounts || !opts->readonly_paths || !opts->masks || !opts->cgroup_views)
 		return "out of memory";
 	opterr = 0;
 	/* "+": stop at the first non-option, so PROG's own flags are left alone; ":": report a
@@ -218,6 +242,12 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case OPT_CGROUP:
 			if (!add_cgroup(opts, optarg))
 				return set_error("`--cgroup %s`: want an absolute path", optarg);
+			break;
+		case OPT_CGROUP_VIEW:
+			if (!parse_cgroup_view(optarg, &opts->cgroup_views[opts->n_cgroup_views]))
+				return set_error("`--cgroup-view %s`: want NAME:DIR, NAME a single "
+						 "component or empty, DIR absolute", optarg);
+			opts->n_cgroup_views++;
 			break;
 		case OPT_RLIMIT:
 			if (!add_rlimit(opts, optarg))

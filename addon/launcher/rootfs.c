@@ -530,15 +530,66 @@ static void mount_proc(const char *root)
 	close(fs);
 }
 
-/* An empty read-only tmpfs: the sentry serves what programs probe in /sys. */
-static void mount_sys(const char *root)
+/*
+ * What programs probe in /sys, beneath a read-only tmpfs (nothing else of the host's sysfs
+ * is there): the CPU and NUMA topology that runtimes size their thread pools and heaps
+ * from (glibc's get_nprocs_conf, lscpu, the JVM), the transparent huge page settings Go's
+ * and Java's allocators read, and under fs/cgroup the sandbox's own cgroups, as Docker
+ * shows a container's, so that a program finds its memory and CPU limits there. All of
+ * them read-only; host subtrees a kernel lacks are left out.
+ */
+static const char *const sys_host_trees[] = {
+	"/devices/system/cpu",
+	"/devices/system/node",
+	"/kernel/mm/transparent_hugepage",
+};
+
+/* Binds the host directory SRC read-only onto SYS NAME (NAME starts with a slash), made as
+ * a directory first. */
+static void bind_into_sys(const char *sys, const char *name, const char *src)
 {
-	char path[PATH_MAX];
+	const unsigned int attrs =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	char target[PATH_MAX], partial[PATH_MAX];
+
+	join_path(target, sys, name);
+	/* mkdir -p within the fresh tmpfs: nothing there can be a symlink. */
+	for (char *slash = strchr(target + strlen(sys) + 1, '/');; slash = strchr(slash + 1, '/')) {
+		size_t len = slash ? (size_t)(slash - target) : strlen(target);
+
+		memcpy(partial, target, len);
+		partial[len] = '\0';
+		if (mkdir(partial, 0555) < 0 && errno != EEXIST)
+			fail("mkdir `/sys%s`", name);
+		if (!slash)
+			break;
+	}
+	if (bind_tree(src, AT_FDCWD, target, attrs, false) < 0)
+		fail("bind `%s` on `/sys%s`", src, name);
+}
+
+static void mount_sys(const char *root, const struct options *opts)
+{
+	char path[PATH_MAX], src[PATH_MAX];
 
 	make_mount_point(root, "/sys", path);
-	if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0555") < 0)
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") < 0)
 		fail("mount `/sys`");
+	for (size_t i = 0; i < sizeof sys_host_trees / sizeof *sys_host_trees; i++) {
+		join_path(src, "/sys", sys_host_trees[i]);
+		if (access(src, F_OK) == 0)
+			bind_into_sys(path, sys_host_trees[i], src);
+	}
+	for (size_t i = 0; i < opts->n_cgroup_views; i++) {
+		char name[PATH_MAX];
+
+		snprintf(name, sizeof name, "/fs/cgroup%s%s", *opts->cgroup_views[i].name ? "/" : "",
+			 opts->cgroup_views[i].name);
+		bind_into_sys(path, name, opts->cgroup_views[i].dir);
+	}
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0555") < 0)
+		fail("make `/sys` read-only");
 }
 
 /* Each host device node bound onto an empty file of the same name. */
@@ -917,7 +968,7 @@ void build_rootfs(const struct options *opts)
 	else
 		mount_host_mounts(staging, root, &host);
 	mount_proc(root);
-	mount_sys(root);
+	mount_sys(root, opts);
 	mount_dev(root);
 	mount_binds(root, opts);
 	protect_paths(root, opts);

@@ -90,6 +90,23 @@ export function buildLayout(mountinfo: string, procCgroup: string): Layout {
   return layout;
 }
 
+/**
+ * Where a sandbox sees its directory of DIR's hierarchy, as a name under /sys/fs/cgroup,
+ * as Docker shows a container's: a v1 hierarchy under its mount's name (memory,
+ * cpu,cpuacct), a hybrid host's v2 tree under its own (unified), a v2-only host's at the
+ * top (''). undefined for a directory in no hierarchy of LAYOUT.
+ */
+export function cgroupViewName(dir: string, layout: Layout): string | undefined {
+  const all = [...layout.v1.values(), ...(layout.v2 ? [layout.v2] : [])];
+  const h = all.filter((x) => dir === x.mount || dir.startsWith(`${x.mount}/`))
+    .sort((a, b) => b.mount.length - a.mount.length)[0];
+  if (!h) return undefined;
+  if (h.version === 2 && layout.v1.size === 0) return '';
+  const name = posix.basename(h.mount);
+  // The launcher splits NAME:DIR at the first colon.
+  return name.includes(':') || name === '' ? [...h.controllers].join(',') || 'unified' : name;
+}
+
 let cached: Layout | undefined;
 
 /** This process's layout, read once (mounts and our own cgroup do not move under us). */

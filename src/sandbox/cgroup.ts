@@ -13,7 +13,7 @@
 // linux.cgroupsPath, placed as runc's cgroupfs driver places it (cgroupsPathOf).
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { hostLayout, type Hierarchy, type Layout } from './cgroup-layout.js';
+import { cgroupViewName, hostLayout, type Hierarchy, type Layout } from './cgroup-layout.js';
 
 /** Limits of one sandbox; undefined leaves a limit as it is, null removes it. */
 export interface CgroupResources {
@@ -340,6 +340,15 @@ export class Cgroup {
   /** `--cgroup DIR` for each directory: what the launcher joins before it forks. */
   launcherArgs(): string[] {
     return this.dirs.flatMap((d) => ['--cgroup', d]);
+  }
+
+  /** The launcher flags that show this cgroup to a new sandbox under /sys/fs/cgroup,
+   * read-only (its tasks read their limits and usage there). */
+  viewArgs(layout: Layout = hostLayout()): string[] {
+    return this.dirs.flatMap((d) => {
+      const name = cgroupViewName(d, layout);
+      return name === undefined ? [] : ['--cgroup-view', `${name}:${d}`];
+    });
   }
 
   /** Applies the limits given; throws when one cannot be enforced on this host. */

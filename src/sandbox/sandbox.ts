@@ -457,6 +457,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   if (opts.userFilter) n.sendMsg(channel, Buffer.concat([Buffer.from('U'), opts.userFilter]), []);
   const args = opts.joinPid ? ['--join', String(opts.joinPid), '--cwd', opts.cwd] : ['--staging', staging, '--net', opts.network, '--hostname', opts.hostname ?? DEFAULT_HOSTNAME, '--cwd', opts.cwd];
   if (cgroup) args.push(...cgroup.launcherArgs());
+  if (cgroup && !opts.joinPid) args.push(...cgroup.viewArgs());
   for (const r of opts.rlimits ?? DEFAULT_RLIMITS) args.push('--rlimit', rlimitArg(r));
   if (opts.limits?.cpuTimeMs && !opts.rlimits?.some((r) => r.name === 'cpu')) {
     // Per process and in whole seconds: a backstop for the sentry's check of the cgroup's

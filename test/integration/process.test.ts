@@ -89,6 +89,28 @@ it('shows the memory limit as the machine\'s memory: /proc/meminfo, sysinfo, fre
   expect(r.stdout).toMatch(/^MemTotal: +262144 kB\n256\n256\n$/);
 });
 
+it('shows the CPU topology and its own cgroups, read-only, in /sys', () => {
+  const cpus = 'cat /sys/devices/system/cpu/online; getconf _NPROCESSORS_CONF; lscpu -p=CPU,CORE,SOCKET | grep -v "^#"';
+  const nat = native(['sh', '-c', cpus]);
+  expect(nat.status, nat.stderr).toBe(0);
+  const topology = tsvisor(['do', '--', 'sh', '-c', cpus]);
+  expect(topology.stderr).toBe('');
+  expect(topology.stdout).toBe(nat.stdout);
+  // v2 shows the sandbox's cgroup at the top, v1 one directory per hierarchy, as Docker.
+  const limits = [
+    'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+    'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max',
+    'f=$(ls /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null); echo 5 2>&1 > $f | sed "s/.*: //"',
+    // Every cgroup mount is rooted at the sandbox's own cgroup, as /proc/self/cgroup says.
+    'awk \'$9 ~ /^cgroup/ && $4 != "/" { print "bad root: " $0 }\' /proc/self/mountinfo',
+    'grep -v "^[0-9]*:[^:]*:/$" /proc/self/cgroup',
+    'ls /sys',
+  ].join('; ');
+  const r = tsvisor(['do', '--memory', '256m', '--pids', '100', '--', 'sh', '-c', limits]);
+  // pids.max counts the launcher's own tasks besides the 100 (sandbox-cgroup.ts).
+  expect(r.stdout).toMatch(/^268435456\n10\d\nRead-only file system\ndevices\nfs\nkernel\n$/);
+});
+
 it('interrupts blocking calls as natively: EINTR without SA_RESTART, restarts with it', () => {
   // read, wait4, accept and nanosleep block in the kernel; a FIFO open blocks in the
   // sentry, which ends it (ERESTARTSYS) when a signal comes, without posing as the FIFO's

@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { buildLayout, hostLayout, type Layout } from '../../src/sandbox/cgroup-layout.js';
+import { buildLayout, cgroupViewName, hostLayout, type Layout } from '../../src/sandbox/cgroup-layout.js';
+import { cgroupRootsAsReader } from '../../src/sentry/vfs/procfiles.js';
 import { Cgroup, CgroupError, CgroupPathError } from '../../src/sandbox/cgroup.js';
 import { skipBecause } from '../helpers.js';
 
@@ -74,12 +75,30 @@ describe('cgroup layout', () => {
     expect(l.v1.get('cpu')).toBe(l.v1.get('cpuacct'));
     expect(l.v1.get('cpu')?.own).toBe('/sys/fs/cgroup/cpu,cpuacct');
     expect(l.v1.has('systemd')).toBe(false);
+    // Where a sandbox sees its cgroups: under each hierarchy's own name, as Docker shows.
+    expect(cgroupViewName('/sys/fs/cgroup/memory/jobs/7/sbx', l)).toBe('memory');
+    expect(cgroupViewName('/sys/fs/cgroup/cpu,cpuacct/sbx', l)).toBe('cpu,cpuacct');
+    expect(cgroupViewName('/sys/fs/cgroup/unified/user.slice/sbx', l)).toBe('unified');
+    expect(cgroupViewName('/elsewhere/sbx', l)).toBeUndefined();
   });
 
   it('reads a pure v2 host, and a cgroup namespace whose mount root is a subtree', () => {
     const l = buildLayout('29 23 0:26 /ns/root /sys/fs/cgroup rw - cgroup2 cgroup2 rw', '0::/ns/root/app');
     expect(l.v1.size).toBe(0);
     expect(l.v2?.own).toBe('/sys/fs/cgroup/app');
+    expect(cgroupViewName('/sys/fs/cgroup/app/sbx', l)).toBe('');
+  });
+
+  it('shows cgroup mount roots relative to the reader\'s own cgroup, as its namespace does', () => {
+    const mountinfo = [
+      '72 67 0:48 / /sys ro - tmpfs tmpfs ro,mode=555',
+      '76 72 0:38 /tsvisor/sbx-1 /sys/fs/cgroup/unified ro,nosuid - cgroup2 cgroup2 rw',
+      '77 72 0:32 /jobs/tsvisor/sbx-1 /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory',
+      '78 72 0:36 /tsvisor/sbx-1/sub /sys/fs/cgroup/pids ro shared:5 - cgroup cgroup rw,pids',
+      '79 72 0:37 /other /mnt ro - cgroup cgroup rw,pids',
+    ].join('\n');
+    const reader = ['8:pids:/tsvisor/sbx-1', '4:memory:/jobs/tsvisor/sbx-1', '1:cpu:/', '0::/tsvisor/sbx-1'].join('\n');
+    expect(cgroupRootsAsReader(mountinfo, reader).split('\n').map((l) => l.split(' ')[3])).toEqual(['/', '/', '/', '/sub', '/other']);
   });
 });
 

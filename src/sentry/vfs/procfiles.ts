@@ -1,6 +1,8 @@
 // /proc files the sentry rewrites before the app reads them, served as sealed memfd copies:
 // - mounts and mountinfo, whose overlay options name the host directories behind the
-//   sandbox's private layer (lowerdir=, upperdir=, workdir=);
+//   sandbox's private layer (lowerdir=, upperdir=, workdir=), and whose cgroup mounts'
+//   roots the kernel prints relative to the reader's cgroup namespace: the sentry's, not
+//   the task's, which shows the task's own cgroup as / (as /proc/self/cgroup does);
 // - meminfo, which shows the sandbox's memory limit as the machine's memory when one is
 //   set, as gVisor and LXCFS do, so that runtimes sizing their heaps from it (the JVM,
 //   Node, Go's GC tuning, databases) size them for the sandbox;
@@ -22,9 +24,11 @@ export interface ProcView {
 }
 
 /** The rewrite a procfs path (relative to the proc root) needs in VIEW, or null when the
- * kernel's text is right as it is. */
-export function procRewriter(rel: string, view: ProcView): ((text: string) => string) | null {
-  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/(mounts|mountinfo)$/.test(rel)) return hideHostPaths;
+ * kernel's text is right as it is. readerCgroups gives the reading task's
+ * /proc/<pid>/cgroup as the sentry reads it. */
+export function procRewriter(rel: string, view: ProcView, readerCgroups: () => string): ((text: string) => string) | null {
+  if (/^\d+(\/task\/\d+)?\/mountinfo$/.test(rel)) return (text) => cgroupRootsAsReader(hideHostPaths(text), readerCgroups());
+  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/mounts$/.test(rel)) return hideHostPaths;
   if (rel === 'meminfo') {
     const mem = view.memory();
     return mem ? (text) => sandboxMeminfo(text, mem) : null;
@@ -48,6 +52,26 @@ const HOST_PATH_OPTION = /,(?:lowerdir|upperdir|workdir)=(?:\\.|[^,\s\\])*/g;
 /** mounts or mountinfo without the overlay options that name host directories. */
 export function hideHostPaths(text: string): string {
   return text.replace(HOST_PATH_OPTION, '');
+}
+
+/**
+ * mountinfo's cgroup mount roots relative to the reader's own cgroup, the root of its
+ * cgroup namespace (PROC_CGROUP: its /proc/<pid>/cgroup as the sentry reads it, so in the
+ * same terms as the roots). A root outside that cgroup is left as it is.
+ */
+export function cgroupRootsAsReader(mountinfo: string, procCgroup: string): string {
+  const own = new Map<string, string>();
+  for (const m of procCgroup.matchAll(/^\d+:([^:\n]*):(.*)$/gm)) {
+    if (m[1] === '') own.set('', m[2]!);
+    else for (const c of m[1]!.split(',')) own.set(c, m[2]!);
+  }
+  return mountinfo.replace(/^((?:\S+ ){3})(\S+)( .* - (cgroup2?) \S+ (\S+))$/gm,
+    (line, head: string, root: string, tail: string, type: string, options: string) => {
+      const path = type === 'cgroup2' ? own.get('') : options.split(',').map((o) => own.get(o)).find((p) => p !== undefined);
+      if (path === undefined) return line;
+      const under = path === '/' ? root : root === path ? '/' : root.startsWith(`${path}/`) ? root.slice(path.length) : null;
+      return under === null ? line : head + under + tail;
+    });
 }
 
 const KB = 1024;

@@ -83,10 +83,3 @@ export function procAllowed(rel: string): boolean {
   return rest[0] === 'net' && rest.length <= 3;
 }
 
-/** Host /sys files a sandbox may read: what runtimes probe to size thread pools. */
-export const SYS_FILES = new Set([
-  '/sys/devices/system/cpu/online',
-  '/sys/devices/system/cpu/possible',
-  '/sys/devices/system/cpu/present',
-  '/sys/devices/system/cpu/kernel_max',
-]);

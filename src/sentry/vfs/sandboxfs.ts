@@ -26,7 +26,7 @@ import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { interruptingSignalPending } from '../task/signals.js';
-import { namespacedSysctl, procAllowed, SYS_FILES } from './procfs.js';
+import { namespacedSysctl, procAllowed } from './procfs.js';
 import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -41,8 +41,6 @@ export type Target = (
    * /proc/self/ns/X: then namespace), reached through the host's /proc, which follows it
    * to the very file the task holds. */
   | { kind: 'magic'; hostPath: string; fd?: number; namespace?: true }
-  /** A host /sys file served as a read-only copy. */
-  | { kind: 'sys'; hostPath: string }
   /** A sysctl of the task's network or IPC namespace (procfs.ts, namespacedSysctl). */
   | { kind: 'sysctl'; hostPath: string }
 ) & { via?: 'symlink' | 'magic' };
@@ -120,7 +118,6 @@ export class SandboxFs {
     const norm = normalize(abs);
     const rewritten = rewriteSelf(norm, task, followFinal);
     if (rewritten === null) {
-      if (SYS_FILES.has(norm)) return { kind: 'sys', hostPath: norm };
       if (norm.startsWith('/proc/sys/') && namespacedSysctl(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
       return { kind: 'root', path: abs };
     }
@@ -155,7 +152,6 @@ export class SandboxFs {
     if (t.via && (extraResolve & RESOLVE_NO_SYMLINKS || (t.via === 'magic' && extraResolve & RESOLVE_NO_MAGICLINKS))) {
       return ELOOP;
     }
-    if (t.kind === 'sys') return this.snapshotHostFile(t.hostPath, flags);
     if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
     // A namespace file can be looked at, not held: its fd would serve setns and the NS_GET
     // ioctls, whose namespaces are the sentry's business.
@@ -195,13 +191,19 @@ export class SandboxFs {
       native().close(fd);
       return proc;
     }
-    return (flags & O_PATH) !== 0 ? fd : this.rewriteProcFile(fd, proc);
+    return (flags & O_PATH) !== 0 ? fd : this.rewriteProcFile(task, fd, proc);
   }
 
   /** FD (a procfs file opened for reading, REL its path in /proc) itself, or a sealed copy
    * of it as the sandbox should see it (procfiles.ts); FD is then closed. */
-  private rewriteProcFile(fd: number, rel: string): number | Errno {
-    const rewrite = procRewriter(rel, this.procView);
+  private rewriteProcFile(task: Task, fd: number, rel: string): number | Errno {
+    const rewrite = procRewriter(rel, this.procView, () => {
+      try {
+        return readFileSync(`/proc/${task.hostTid}/cgroup`, 'latin1');
+      } catch {
+        return '';
+      }
+    });
     if (!rewrite) return fd;
     let text: string;
     try {
@@ -256,7 +258,7 @@ export class SandboxFs {
     const n = native();
     if (t.kind === 'root') return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
     if (t.kind === 'sysctl') return n.openInNamespacesOf(task.group.hostTgid, t.hostPath, flags);
-    if (t.kind === 'sys' || t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
+    if (t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
     return viaTaskFd(task, t.fd, (p) => n.openat2(AT_FDCWD, p, flags, mode, 0));
   }
 
@@ -304,19 +306,6 @@ export class SandboxFs {
     // EPERM: a sentry without CAP_SYS_ADMIN (rootless) cannot join the namespaces. Absent
     // is then the honest answer: the sentry's own would be the host's.
     if (fd === -EPERM.code) return ENOENT;
-    return fd < 0 ? errnoOf(-fd) : fd;
-  }
-
-  /** A read-only sealed copy of a host file (the few /sys files programs probe). */
-  private snapshotHostFile(hostPath: string, flags: number): number | Errno {
-    if ((flags & O_ACCMODE) !== O_RDONLY) return EROFS;
-    let data: Buffer;
-    try {
-      data = readFileSync(hostPath);
-    } catch {
-      return ENOENT;
-    }
-    const fd = native().memfdSnapshot(hostPath, data);
     return fd < 0 ? errnoOf(-fd) : fd;
   }
 }

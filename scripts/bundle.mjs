@@ -1,13 +1,21 @@
 #!/usr/bin/env node
-// Bundles the CLI (bin/tsvisor's entry) and the OCI container daemon with esbuild into
-// dist/bundle/, with code splitting: each command loads a few chunks instead of dozens of
-// modules, which saves start-up time of every tsvisor process. Run by `npm run build`,
-// `prepare` and `pretest`, after gen-validators.mjs (it bundles from src/).
+// Bundles the CLI (bin/tsvisor's entry) and the OCI daemons with esbuild into dist/bundle/,
+// one CommonJS file each, which bin/boot.mjs loads with a V8 code cache: one file to read
+// and compile, no module resolution, and the compile itself mostly cached. Run by
+// `npm run build`, `prepare` and `pretest`, after gen-validators.mjs (it bundles from src/)
+// and tsc (it reads the command names from dist/).
 //
-// Layout the code relies on: entries and chunks all sit in dist/bundle/, so the daemon's
-// path that src/oci/container.ts computes (daemon.js beside its own module) is the
-// daemon entry; files outside dist are found from the package root (src/package-root.ts).
-import { renameSync, rmSync } from 'node:fs';
+// dist/bundle/ holds:
+// - cli.cjs, daemon.cjs, exec-daemon.cjs: the bundles. The daemons run on evaluation;
+//   the CLI exports main().
+// - daemon.mjs, exec-daemon.mjs: what `create` and `exec --detach` spawn (node FILE ...),
+//   found beside the bundle that spawns them (src/oci/container.ts, exec.ts).
+// - manifest.json: each bundle's content hash, which names its code cache (V8 would take
+//   a cache of another build of the same length), and the CLI's command names, which
+//   key the caches (bin/boot.mjs).
+// Files outside dist are found from the package root (src/package-root.ts).
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -16,23 +24,32 @@ const final = `${root}dist/bundle`;
 // Built aside and swapped in, so that a tsvisor started meanwhile finds a whole bundle.
 const outdir = `${final}.new-${process.pid}`;
 const old = `${final}.old-${process.pid}`;
+const entries = { cli: 'src/cli/index.ts', daemon: 'src/oci/daemon.ts', 'exec-daemon': 'src/oci/exec-daemon.ts' };
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { index: 'src/cli/index.ts', daemon: 'src/oci/daemon.ts', 'exec-daemon': 'src/oci/exec-daemon.ts' },
+  entryPoints: entries,
   outdir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
-  // Bundled CommonJS packages (commander, ajv's runtime helpers) call require().
-  banner: { js: "import { createRequire as __tsvisorRequire } from 'node:module'; const require = __tsvisorRequire(import.meta.url);" },
+  // The sources are ES modules; in a CommonJS bundle their own URL is the bundle's.
+  define: { 'import.meta.url': '__tsvisorModuleUrl' },
+  banner: { js: "var __tsvisorModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+const hashes = {};
+for (const name of Object.keys(entries)) {
+  hashes[name] = createHash('sha256').update(readFileSync(`${outdir}/${name}.cjs`)).digest('hex').slice(0, 16);
+  if (name !== 'cli') writeFileSync(`${outdir}/${name}.mjs`, `import { boot } from '../../bin/boot.mjs';\n\nboot(${JSON.stringify(name)});\n`);
+}
+const { program } = await import(`${root}dist/cli/index.js`);
+const commands = program().commands.map((c) => c.name());
+writeFileSync(`${outdir}/manifest.json`, `${JSON.stringify({ hashes, commands }, null, 2)}\n`);
 try {
   renameSync(final, old);
 } catch {

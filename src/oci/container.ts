@@ -18,7 +18,7 @@ import { isAlive, procRef, tree } from './proc.js';
 import type { Spec } from './spec.js';
 import { containerDir, ensureRoot, loadContainer, NotFound, writeJsonAtomic, type Container, type StateRecord } from './state.js';
 
-const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon.js');
+const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon.mjs');
 
 export interface Globals {
   root: string;

@@ -27,7 +27,7 @@ import { isAlive } from './proc.js';
 import type { Spec } from './spec.js';
 import { loadContainer } from './state.js';
 
-const execDaemonJs = join(dirname(fileURLToPath(import.meta.url)), 'exec-daemon.js');
+const execDaemonJs = join(dirname(fileURLToPath(import.meta.url)), 'exec-daemon.mjs');
 
 export interface ExecOptions {
   /** --process FILE: the whole process (OCI `process` JSON). */

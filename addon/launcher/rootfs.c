@@ -533,15 +533,16 @@ static void mount_proc(const char *root)
 /*
  * What programs probe in /sys, beneath a read-only tmpfs (nothing else of the host's sysfs
  * is there): the CPU and NUMA topology that runtimes size their thread pools and heaps
- * from (glibc's get_nprocs_conf, lscpu, the JVM), the transparent huge page settings Go's
- * and Java's allocators read, and under fs/cgroup the sandbox's own cgroups, as Docker
- * shows a container's, so that a program finds its memory and CPU limits there. All of
- * them read-only; host subtrees a kernel lacks are left out.
+ * from (glibc's get_nprocs_conf, lscpu, the JVM), the memory manager's settings that
+ * allocators and tests probe (transparent huge pages for Go's and Java's, whether KSM
+ * exists), and under fs/cgroup the sandbox's own cgroups, as Docker shows a container's,
+ * so that a program finds its memory and CPU limits there. All of them read-only; host
+ * subtrees a kernel lacks are left out.
  */
 static const char *const sys_host_trees[] = {
 	"/devices/system/cpu",
 	"/devices/system/node",
-	"/kernel/mm/transparent_hugepage",
+	"/kernel/mm",
 };
 
 /* Binds the host directory SRC read-only onto SYS NAME (NAME starts with a slash), made as

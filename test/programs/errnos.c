@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -221,6 +223,37 @@ int main(void) {
     opened("open(\"g\", O_CREAT) in removed cwd", open("g", O_CREAT | O_RDWR, 0644));
     R("stat(\"g\") in removed cwd", stat("g", &st));
     R("chdir(cwd)", chdir(cwd));
+  }
+
+  // 10. A dirfd that is no directory and whose name ends in " (deleted)": a memfd, an
+  // unlinked file.
+  {
+    int mfd = memfd_create("m", 0);
+    int ufd = open("unlinked", O_CREAT | O_RDWR, 0644);
+    unlink("unlinked");
+    R("fstatat(memfd, \"x\")", fstatat(mfd, "x", &st, 0));
+    opened("openat(memfd, \"x\", O_CREAT)", openat(mfd, "x", O_CREAT | O_RDWR, 0644));
+    R("mkdirat(unlinked fd, \"x\")", mkdirat(ufd, "x", 0755));
+    R("faccessat(unlinked fd, \"x\")", faccessat(ufd, "x", F_OK, 0));
+  }
+
+  // 11. The IPC objects of the sandbox's own namespace, as /proc/sysvipc lists them.
+  {
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    FILE *f = fopen("/proc/sysvipc/msg", "r");
+    int rows = 0, ours = 0;
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+      int key, msqid;
+      if (sscanf(line, "%d %d", &key, &msqid) == 2) {
+        rows++;
+        ours += msqid == id;
+      }
+    }
+    printf("/proc/sysvipc/msg: %s, our queue listed %d\n", f ? "readable" : strerrorname_np(errno), ours);
+    if (f) fclose(f);
+    msgctl(id, IPC_RMID, NULL);
+    (void)rows;
   }
   return 0;
 }

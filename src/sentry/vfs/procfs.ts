@@ -29,32 +29,33 @@ const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net']);
  * vmstat and diskstats, PSI users pressure/), about as much as Docker shows. Left out:
  * kernel addresses and memory (kallsyms, kcore, kpage*, iomem, ioports, vmallocinfo,
  * slabinfo, pagetypeinfo, timer_list, sched_debug), the kernel log and keyrings (kmsg,
- * keys, key-users), hardware buses Docker masks too (acpi, bus, irq, scsi, asound), and
- * sysvipc, which would list the IPC objects of the sentry's namespace. */
+ * keys, key-users) and hardware buses Docker masks too (acpi, bus, irq, scsi, asound).
+ * sysvipc's files list the IPC objects of the opener's namespace: see JOINED_NAMESPACE. */
 const GLOBAL = new Set([
   'cpuinfo', 'meminfo', 'uptime', 'loadavg', 'version', 'filesystems', 'stat', 'mounts', 'swaps',
   'self', 'thread-self', 'net', 'cmdline', 'vmstat', 'cgroups', 'devices', 'diskstats',
   'partitions', 'interrupts', 'softirqs', 'locks', 'crypto', 'consoles', 'misc', 'zoneinfo',
   'buddyinfo', 'execdomains', 'config.gz', 'pressure', 'pressure/cpu', 'pressure/memory',
-  'pressure/io', 'pressure/irq', 'tty', 'tty/drivers', 'tty/ldiscs',
+  'pressure/io', 'pressure/irq', 'tty', 'tty/drivers', 'tty/ldiscs', 'sysvipc',
 ]);
 
 /** The sysctl trees readable beneath /proc/sys: read-only, as Docker leaves them. */
 const SYSCTL_TREES = ['kernel', 'vm', 'fs'];
 
 /**
- * Sysctls that a namespace other than the uts one scopes: the kernel looks them up in the
- * opener's namespaces. The sentry opens those of the network and IPC namespaces from a
- * thread that has joined the task's (SandboxFs.openSysctl); through the sandbox's /proc
- * the sentry would see its own, the host's. The pid namespace's (ns_last_pid) cannot be
- * joined so: it stays out. Uts sysctls (hostname, domainname) are read in the reader's
- * namespace: the app sees its own.
+ * Files that a namespace other than the uts one scopes: the kernel looks them up in the
+ * opener's namespaces. These are the sysctls of the network and IPC namespaces and the
+ * IPC objects listed in sysvipc/. The sentry opens them from a thread that has joined the
+ * task's namespaces (SandboxFs.openSysctl); through the sandbox's /proc the sentry would
+ * see its own, the host's. The pid namespace's (ns_last_pid) cannot be joined so: it
+ * stays out. Uts sysctls (hostname, domainname) are read in the reader's namespace: the
+ * app sees its own.
  */
-const JOINED_NAMESPACE = /^sys\/(net(\/|$)|kernel\/(shm|msg|sem|auto_msgmni)|fs\/mqueue(\/|$))/;
+const JOINED_NAMESPACE = /^(sys\/(net(\/|$)|kernel\/(shm|msg|sem|auto_msgmni)|fs\/mqueue(\/|$))|sysvipc\/(msg|sem|shm)$)/;
 const OPENER_NAMESPACED = /^sys\/kernel\/ns_last_pid$/;
 
-/** Whether REL (a path in /proc) is a sysctl of the task's network or IPC namespace. */
-export function namespacedSysctl(rel: string): boolean {
+/** Whether REL (a path in /proc) is a file of the task's network or IPC namespace. */
+export function namespacedProcFile(rel: string): boolean {
   return JOINED_NAMESPACE.test(rel);
 }
 
@@ -68,6 +69,7 @@ function sysctlAllowed(rel: string): boolean {
  * slash; '' is /proc itself). Opens are read-only: the mount is read-only. */
 export function procAllowed(rel: string): boolean {
   if (rel === '' || GLOBAL.has(rel)) return true;
+  if (rel.startsWith('sysvipc/')) return JOINED_NAMESPACE.test(rel);
   if (rel === 'sys' || rel.startsWith('sys/')) return sysctlAllowed(rel);
   const parts = rel.split('/');
   if (!/^\d+$/.test(parts[0]!)) return false;

@@ -18,15 +18,15 @@ import {
 } from '../abi/errno.js';
 import {
   O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
-  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_NOFOLLOW, PATH_MAX,
+  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT,
 } from '../abi/fcntl.js';
-import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statDev, statNlink } from '../abi/stat.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statDev, statMode, statNlink } from '../abi/stat.js';
 import { viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { interruptingSignalPending } from '../task/signals.js';
-import { namespacedSysctl, procAllowed } from './procfs.js';
+import { namespacedProcFile, procAllowed } from './procfs.js';
 import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -41,7 +41,8 @@ export type Target = (
    * /proc/self/ns/X: then namespace), reached through the host's /proc, which follows it
    * to the very file the task holds. */
   | { kind: 'magic'; hostPath: string; fd?: number; namespace?: true }
-  /** A sysctl of the task's network or IPC namespace (procfs.ts, namespacedSysctl). */
+  /** A sysctl or sysvipc file of the task's network or IPC namespace (procfs.ts,
+   * namespacedProcFile). */
   | { kind: 'sysctl'; hostPath: string }
 ) & { via?: 'symlink' | 'magic' };
 
@@ -68,17 +69,24 @@ export class SandboxFs {
     const target = dirfd === AT_FDCWD ? readlink(`/proc/${task.hostTid}/cwd`) : viaTaskFd(task, dirfd, readlink);
     if (typeof target === 'number') return dirfd === AT_FDCWD ? errnoOf(-target) : EBADF;
     if (!target.startsWith('/')) return ENOTDIR; // pipe:[…], socket:[…], anon_inode:…
-    // A removed directory's link ends in " (deleted)", but so does the name of a live one
-    // called that: the directory itself tells (a removed one has no links left).
-    if (target.endsWith(' (deleted)') && this.removed(task, dirfd)) return ENOENT;
+    // A removed file's link ends in " (deleted)", but so does the name of a live one
+    // called that: the file itself tells (a removed one has no links left).
+    if (target.endsWith(' (deleted)')) {
+      const why = this.unusableBase(task, dirfd);
+      if (why) return why;
+    }
     return target;
   }
 
-  /** Whether the directory that is the task's cwd (AT_FDCWD) or its fd DIRFD is removed. */
-  private removed(task: Task, dirfd: number): boolean {
+  /** Why the task's cwd (AT_FDCWD) or its fd DIRFD, whose name ends in " (deleted)", is
+   * no directory to start a walk from: ENOTDIR for a file that is none (a memfd, an
+   * unlinked file), ENOENT for a removed directory; null for a live one. */
+  private unusableBase(task: Task, dirfd: number): Errno | null {
     const stat = (link: string): number => native().fstatat(AT_FDCWD, link, 0, this.statBuf);
     const r = dirfd === AT_FDCWD ? stat(`/proc/${task.hostTid}/cwd`) : viaTaskFd(task, dirfd, stat);
-    return r < 0 || statNlink(this.statBuf) === 0;
+    if (r < 0) return ENOENT;
+    if ((statMode(this.statBuf) & S_IFMT) !== S_IFDIR) return ENOTDIR;
+    return statNlink(this.statBuf) === 0 ? ENOENT : null;
   }
 
   /** The absolute sandbox path for (dirfd, path); path must be non-empty. */
@@ -118,7 +126,7 @@ export class SandboxFs {
     const norm = normalize(abs);
     const rewritten = rewriteSelf(norm, task, followFinal);
     if (rewritten === null) {
-      if (norm.startsWith('/proc/sys/') && namespacedSysctl(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
+      if (norm.startsWith('/proc/sys') && namespacedProcFile(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
       return { kind: 'root', path: abs };
     }
     const m = MAGIC.exec(rewritten);

@@ -473,7 +473,8 @@ static void mount_rootfs(const char *staging, const char *root, const char *dir,
 		fail("rootfs `%s`", dir);
 	}
 	if (!overlay) {
-		if (bind_tree(dir, AT_FDCWD, root, 0, true) < 0)
+		/* nodev: a device node in an image opens nothing (runc has the devices cgroup). */
+		if (bind_tree(dir, AT_FDCWD, root, MOUNT_ATTR_NODEV, true) < 0)
 			fail("bind rootfs `%s`", dir);
 		return;
 	}
@@ -811,7 +812,8 @@ static void mount_tmpfs(int target, const char *dst, const char *options)
 }
 
 /* `--mount SRC:DST[:ro]`: SRC with its submounts, read-only (all of it) with `:ro`; and
- * `--tmpfs`, in the order given (a later mount may go inside an earlier one). */
+ * `--tmpfs`, in the order given (a later mount may go inside an earlier one). Both are
+ * nodev, as every mount of the sandbox but the device nodes bound into /dev. */
 static void mount_binds(const char *root, const struct options *opts)
 {
 	int rootfd;
@@ -839,7 +841,9 @@ static void mount_binds(const char *root, const struct options *opts)
 		target = open_bind_target(rootfd, m->dst, S_ISDIR(st.st_mode));
 		if (target < 0)
 			fail("bind target `%s`", m->dst);
-		if (bind_tree(m->src, target, "", m->ro ? MOUNT_ATTR_RDONLY : 0, true) < 0)
+		/* nodev: device nodes under SRC open nothing; only /dev's own do. */
+		if (bind_tree(m->src, target, "", MOUNT_ATTR_NODEV | (m->ro ? MOUNT_ATTR_RDONLY : 0),
+			      true) < 0)
 			fail("bind `%s` on `%s`", m->src, m->dst);
 		close(target);
 	}

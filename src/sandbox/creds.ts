@@ -12,7 +12,7 @@
 // the sentry learns the outcome from /proc afterwards.
 import { readFileSync } from 'node:fs';
 import { native } from '../native.js';
-import { CAPABILITY_NAMES, capabilityMask, FILE_CAPABILITIES } from '../sentry/abi/capability.js';
+import { CAPABILITY_NAMES, capabilityMask, ACTING_CAPABILITIES } from '../sentry/abi/capability.js';
 import type { TaskCreds } from '../sentry/task/tasks.js';
 
 /** The identity of sandbox tasks, as the launcher sets it. */
@@ -28,20 +28,34 @@ export const SANDBOX_ROOT: TaskIdentity = { uid: 0, gid: 0, groups: [] };
 /**
  * The capabilities a task may really hold. Each is judged by the sentry where it matters
  * (every name goes through it) or acts only inside the sandbox's namespaces: file
- * permissions, identity changes, signals within the pid namespace, low ports. Never
- * granted: what reaches past the namespaces or the sentry (CAP_SYS_ADMIN, CAP_NET_RAW on
- * the host network, CAP_SYS_CHROOT whose new root the sentry's walk would not know, ...).
+ * permissions, identity changes, signals within the pid namespace, low ports, raw sockets
+ * (in the sandbox's own network only: see grantedCapabilities), device nodes (which open
+ * nothing: every mount is nodev but /dev's own nodes), file capabilities (security.*
+ * xattrs stay refused) and audit messages (no audit socket can be made). Never granted:
+ * what reaches past the namespaces or the sentry (CAP_SYS_ADMIN, CAP_SYS_CHROOT whose new
+ * root the sentry's walk would not know, ...).
  */
 export const GRANTABLE_CAPABILITIES = capabilityMask([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID',
   'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+  'CAP_NET_RAW', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
 ]);
 
 /** A sandbox root's capabilities by default: Docker's default set, as far as granted. */
 export const DEFAULT_CAPABILITIES = capabilityMask([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_MKNOD',
+  'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
 ]);
+
+const CAP_NET_RAW = capabilityMask(['CAP_NET_RAW']);
+
+/** Of the capabilities WANTED, those a sandbox's tasks get: the grantable ones, without
+ * CAP_NET_RAW on the host's network, where raw packets would leave as the host's. */
+export function grantedCapabilities(wanted: bigint, network: 'none' | 'host'): bigint {
+  const granted = wanted & GRANTABLE_CAPABILITIES;
+  return network === 'host' ? granted & ~CAP_NET_RAW : granted;
+}
 
 /** The default set plus the capabilities NAMES (CAP_ optional, any case), as `docker run
  * --cap-add` takes them; throws an Error naming the first unknown one. */
@@ -54,13 +68,13 @@ export function withCapabilities(names: readonly string[]): bigint {
 
 /** The credentials of a task with IDENTITY whose effective capabilities are CAPS. */
 export function fixedCreds(identity: TaskIdentity, caps: bigint): TaskCreds {
-  const fileCaps = identity.uid === 0 ? caps & FILE_CAPABILITIES : 0n;
+  const actingCaps = identity.uid === 0 ? caps & ACTING_CAPABILITIES : 0n;
   return {
     fsuid: identity.uid,
     fsgid: identity.gid,
     groups: identity.groups,
-    fileCaps,
-    key: `${identity.uid}:${identity.gid}:${identity.groups.join(',')}:${fileCaps}`,
+    actingCaps,
+    key: `${identity.uid}:${identity.gid}:${identity.groups.join(',')}:${actingCaps}`,
   };
 }
 
@@ -131,7 +145,7 @@ export function actAsOwnIfForeign(): void {
 /** Takes on CREDS for the calls that follow; nothing to do if already worn. */
 export function actAs(creds: TaskCreds): void {
   if (wearing === creds.key) return;
-  apply({ fsuid: creds.fsuid, fsgid: creds.fsgid, groups: creds.groups, caps: creds.fileCaps | CAP_SYS_PTRACE });
+  apply({ fsuid: creds.fsuid, fsgid: creds.fsgid, groups: creds.groups, caps: creds.actingCaps | CAP_SYS_PTRACE });
   wearing = creds.key;
   wearingFsuid = creds.fsuid;
 }

@@ -13,7 +13,7 @@ import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
 import { MountTable } from '../sentry/vfs/mounts.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
-import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, GRANTABLE_CAPABILITIES, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
+import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, grantedCapabilities, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
 import { LimitWatch } from './watch.js';
@@ -468,7 +468,7 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
   if (opts.rootfs && opts.overlay === false) args.push('--no-overlay');
   if (usesUserNamespace(opts) && !opts.joinPid) args.push('--userns');
-  const caps = usesUserNamespace(opts) ? 0n : (opts.capabilities ?? DEFAULT_CAPABILITIES) & GRANTABLE_CAPABILITIES;
+  const caps = usesUserNamespace(opts) ? 0n : grantedCapabilities(opts.capabilities ?? DEFAULT_CAPABILITIES, opts.network);
   if (caps) args.push('--caps', caps.toString(16));
   const ambient = caps & (opts.ambientCapabilities ?? 0n);
   if (ambient) args.push('--ambient', ambient.toString(16));

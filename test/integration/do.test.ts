@@ -102,6 +102,31 @@ describe('tsvisor do runs programs', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('holds Docker\'s default capabilities but SYS_CHROOT; device nodes it makes or finds open nothing', () => {
+    // Docker's default set is a80425fb; CAP_SYS_CHROOT (bit 18) is not granted, and
+    // CAP_NET_RAW (bit 13) not on the host's network.
+    const caps = tsvisor(['do', '--', 'sh', '-c', 'grep CapEff /proc/self/status']);
+    expect(caps.stdout).toBe('CapEff:\t00000000a80025fb\n');
+    const host = tsvisor(['do', '--network', 'host', '--', 'sh', '-c', 'grep CapEff /proc/self/status']);
+    expect(host.stdout).toBe('CapEff:\t00000000a80005fb\n');
+    // A node of the host's /dev/full (1:7) would fail writes with ENOSPC if it opened.
+    const dir = scratch();
+    if (native(['mknod', join(dir, 'full'), 'c', '1', '7']).status !== 0) throw new Error('mknod on the host failed');
+    const write = (f: string): string => `dd if=/dev/zero of=${f} bs=1 count=1 2>&1 | head -1 | sed "s/.*: //"`;
+    const script = [
+      write(`${dir}/full`),
+      `mknod /tmp/full c 1 7 && ${write('/tmp/full')}`,
+      `mknod /dev/full2 c 1 7 && ${write('/dev/full2')}`,
+      `mknod /scratch/full c 1 7 && ${write('/scratch/full')}`,
+      'mknod /tmp/disk b 8 0 && stat -c "%F %t:%T" /tmp/disk',
+      write('/dev/full'),
+      // Without CAP_MKNOD (another user), mknod of a device is refused, as by Linux.
+      'setpriv --reuid=1000 --regid=1000 --clear-groups mknod /tmp/n c 1 7 2>&1 | sed "s/.*: //"',
+    ].join('; ');
+    const r = tsvisor(['do', '--mount', `${dir}:${dir}`, '--tmpfs', '/scratch', '--', 'sh', '-c', script]);
+    expect(r.stdout).toBe(`${'Permission denied\n'.repeat(4)}block special file 8:0\nNo space left on device\nOperation not permitted\n`);
+  });
+
   it('reads and writes extended attributes by name as Linux does', () => {
     const script = join(repo, 'test', 'programs', 'xattr.py');
     const outsideDir = scratch(), insideDir = scratch();

@@ -97,6 +97,14 @@ describe('OCI config', () => {
     expect(readFileSync(join(rootfs, 'etc', 'marker'), 'utf8')).toBe('marker\n');
   });
 
+  it('opens no device node the image holds (runc has the devices cgroup, tsvisor nodev mounts)', () => {
+    // A node of the host's /dev/full (1:7) in the image: open, it would fail writes with ENOSPC.
+    expect(native(['mknod', join(rootfs, 'full'), 'c', '1', '7']).status).toBe(0);
+    const r = run('devnode', 'echo x > /full; echo "rc $?"; echo x > /dev/full; echo "rc $?"', () => undefined);
+    expect(r.stdout).toBe('rc 1\nrc 1\n');
+    expect(r.stderr).toMatch(/can't create \/full: Permission denied\n.*write error: No space left on device/s);
+  });
+
   it('refuses an oomScoreAdj below the current one without CAP_SYS_RESOURCE', () => {
     const r = run('oom-low', 'cat /proc/self/oom_score_adj', (s) => (s.process.oomScoreAdj = -500));
     if (hasSysResource()) {

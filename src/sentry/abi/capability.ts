@@ -26,7 +26,12 @@ export function capabilityMask(names: readonly string[]): bigint {
 }
 
 /** The capabilities that override file permission checks: what Linux clears from a task's
- * effective set when its fsuid leaves 0, and what the sentry's thread wears for a task. */
+ * effective set when its fsuid leaves 0. */
 export const FILE_CAPABILITIES = capabilityMask([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID',
 ]);
+
+/** What the sentry's thread wears of a task's capabilities when it acts on files for it:
+ * the file capabilities, and CAP_MKNOD for the device nodes it makes (which open nothing:
+ * every mount of a sandbox is nodev but the device nodes bound into /dev). */
+export const ACTING_CAPABILITIES = FILE_CAPABILITIES | capabilityMask(['CAP_MKNOD']);

@@ -5,7 +5,8 @@
 // bind of a read-only mount (a read-only --mount or root stays so), and their unmounting. The sentry
 // makes them itself (addon/mounts.cc), for a task with fsuid 0 in a sandbox granted
 // CAP_SYS_ADMIN (no task holds it for real). Everything else is EPERM, the launcher's own
-// mounts included (vfs/mounts.ts).
+// mounts included (vfs/mounts.ts). Every mount made is nodev, as all of the sandbox's but
+// /dev's device nodes: a device node the app makes (CAP_MKNOD) or finds opens nothing.
 import { native } from '../../native.js';
 import { EINVAL, EPERM, errnoOf, isErrno, type Errno } from '../abi/errno.js';
 import { AT_EMPTY_PATH, AT_FDCWD, NSFS_MAGIC } from '../abi/fcntl.js';
@@ -21,8 +22,8 @@ import type { SyscallResult } from '../result.js';
 import { openPathAt, pathArg, withFd } from './at.js';
 
 const PROPAGATION = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
-/** What MS_REMOUNT|MS_BIND sets or clears: every per-mount flag. */
-const PER_MOUNT = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+/** What MS_REMOUNT|MS_BIND sets or clears: every per-mount flag but nodev, which stays. */
+const PER_MOUNT = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC |
   MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW | MOUNT_ATTR__ATIME;
 /** Mount options (tmpfs's data) are at most a page. */
 const PAGE_SIZE = 4096;
@@ -93,7 +94,7 @@ export function mount(c: Call): SyscallResult {
       if (!c.kernel.mounts!.has(m.id)) return EPERM;
       const attrs = mountAttrsOf(flags);
       if (!(attrs & MOUNT_ATTR_RDONLY) && c.kernel.mounts!.readOnlyBind(m.id)) return EPERM;
-      const r = n.mountSetattr(pid, t, attrs, PER_MOUNT);
+      const r = n.mountSetattr(pid, t, attrs | MOUNT_ATTR_NODEV, PER_MOUNT);
       return r < 0 ? errnoOf(-r) : 0;
     });
   }
@@ -113,7 +114,7 @@ export function mount(c: Call): SyscallResult {
   if (fstype !== 'tmpfs') return EPERM;
   const opts = options(c);
   if (isErrno(opts)) return opts;
-  const r = withFd(openPathAt(c, AT_FDCWD, target, false, false), (t) => n.mountTmpfs(pid, t, opts, mountAttrsOf(flags)));
+  const r = withFd(openPathAt(c, AT_FDCWD, target, false, false), (t) => n.mountTmpfs(pid, t, opts, mountAttrsOf(flags) | MOUNT_ATTR_NODEV));
   if (isErrno(r)) return r;
   return r < 0 ? errnoOf(-r) : record(c, target, false);
 }

@@ -16,9 +16,9 @@ import {
 import type { Call } from '../call.js';
 import { CONTINUE, type SyscallResult } from '../result.js';
 
-/** socket(2): unix, inet, inet6, rtnetlink (getaddrinfo asks it for addresses) and
+/** socket(2): unix, inet, inet6, rtnetlink (getaddrinfo asks it for addresses),
  * sock_diag (ss, netstat: the sockets of the task's own network namespace, as its
- * /proc/net/tcp already shows them). */
+ * /proc/net/tcp already shows them) and packet sockets in a network of the sandbox's own. */
 export function socket(c: Call): SyscallResult {
   const domain = c.args.i32(0), protocol = c.args.i32(2);
   switch (domain) {
@@ -29,8 +29,9 @@ export function socket(c: Call): SyscallResult {
     case AF_NETLINK:
       return protocol === NETLINK_ROUTE || protocol === NETLINK_SOCK_DIAG ? CONTINUE : EPROTONOSUPPORT;
     case AF_PACKET:
-      // Raw link-layer access needs CAP_NET_RAW, which no sandbox task holds.
-      return EPERM;
+      // Link-layer access, for a holder of CAP_NET_RAW (the kernel checks), to the
+      // sandbox's own interfaces only: never to the host's.
+      return c.kernel.network === 'host' ? EPERM : CONTINUE;
     default:
       return EAFNOSUPPORT;
   }

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../native.js';
 import { EACCES, EBADF, ENOENT, ESRCH, type Errno } from '../abi/errno.js';
-import { FILE_CAPABILITIES } from '../abi/capability.js';
+import { ACTING_CAPABILITIES } from '../abi/capability.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
 
 /** State shared by the threads of one process (like Linux's fs_struct). */
@@ -33,8 +33,8 @@ export interface TaskCreds {
   fsuid: number;
   fsgid: number;
   groups: number[];
-  /** The effective capabilities that override file permissions (FILE_CAPABILITIES). */
-  fileCaps: bigint;
+  /** The effective capabilities the sentry's thread wears for it (ACTING_CAPABILITIES). */
+  actingCaps: bigint;
   /** Equal for equal credentials: whether the thread must switch at all. */
   key: string;
 }
@@ -134,13 +134,13 @@ export function parseStatus(text: string): StatusIds | null {
   // Uid and Gid list real, effective, saved and filesystem ids: files go by the last.
   const fsuid = Number(uids[3]), fsgid = Number(gids[3]);
   const groupList = groups.map(Number);
-  const fileCaps = BigInt(`0x${capEff[0]}`) & FILE_CAPABILITIES;
+  const actingCaps = BigInt(`0x${capEff[0]}`) & ACTING_CAPABILITIES;
   return {
     tgid: Number(tgid[0]),
     vtgid: Number(nsTgid[nsTgid.length - 1]),
     vtid: Number(nsPid[nsPid.length - 1]),
     umask: umask ? parseInt(umask[0]!, 8) : 0o022,
-    creds: { fsuid, fsgid, groups: groupList, fileCaps, key: `${fsuid}:${fsgid}:${groupList.join(',')}:${fileCaps}` },
+    creds: { fsuid, fsgid, groups: groupList, actingCaps, key: `${fsuid}:${fsgid}:${groupList.join(',')}:${actingCaps}` },
   };
 }
 

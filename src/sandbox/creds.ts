@@ -10,7 +10,7 @@
 // The tasks hold real credentials: the launcher switches ids and keeps the capabilities
 // sandbox.ts grants, so that setuid(2) and friends follow Linux's rules in the kernel, and
 // the sentry learns the outcome from /proc afterwards.
-import { readFileSync } from 'node:fs';
+import { access, readFileSync } from 'node:fs';
 import { native } from '../native.js';
 import { CAPABILITY_NAMES, capabilityMask, ACTING_CAPABILITIES } from '../sentry/abi/capability.js';
 import type { TaskCreds } from '../sentry/task/tasks.js';
@@ -117,7 +117,12 @@ let wearingFsuid: number | undefined;
 
 /** A sandbox whose sentry acts for its tasks starts: the thread's own identity is saved. */
 export function enterSandbox(): void {
-  if (active++ === 0) saved = ownCreds();
+  if (active++ > 0) return;
+  saved = ownCreds();
+  // A new thread takes the credentials of the thread that makes it, and libuv makes its
+  // pool on first use: made later, while this thread wears a task's identity, the pool
+  // would do the process's own file work (state files, logs) as that task for good.
+  access('/', () => undefined);
 }
 
 /** Gives the thread its own identity back once the last sandbox has ended. */

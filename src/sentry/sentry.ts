@@ -54,7 +54,9 @@ export class Sentry {
       if (r === -ENOENT.code || r === -EINTR.code) continue;
       if (r < 0) {
         // EPIPE: no task uses the filter any more. Anything else: the listener failed.
+        // Either way no call is pending: the thread is the process's own again.
         this.stop();
+        this.kernel.hooks.idle?.();
         return;
       }
       this.handle(new Notification(this.buf));

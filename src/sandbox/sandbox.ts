@@ -12,6 +12,7 @@ import { Sentry, type SentryLog } from '../sentry/sentry.js';
 import { Strace } from '../sentry/strace.js';
 import { dispatchTable } from '../sentry/syscalls/index.js';
 import { MountTable } from '../sentry/vfs/mounts.js';
+import { maskedProcPaths } from '../sentry/vfs/procfs.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
 import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, grantedCapabilities, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
@@ -448,6 +449,14 @@ export function startSandbox(opts: SandboxOptions): RunningSandbox {
 /** The launcher's hostname when the sandbox joins a UTS namespace (and sets none). */
 const DEFAULT_HOSTNAME = 'tsvisor';
 
+let procMasks: string[] | undefined;
+
+/** maskedProcPaths, read once: the kernel's /proc entries do not change under us. */
+function hiddenProcPaths(): string[] {
+  procMasks ??= maskedProcPaths();
+  return procMasks;
+}
+
 function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbox {
   const n = native();
   const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
@@ -475,6 +484,10 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   if (opts.noInit && !opts.joinPid) args.push('--no-init');
   if (opts.detach && !opts.joinPid) args.push('--detach');
   args.push(...(opts.launcherArgs ?? []));
+  if (!opts.joinPid) {
+    const given = new Set(args.filter((_, i) => args[i - 1] === '--mask'));
+    for (const path of hiddenProcPaths()) if (!given.has(path)) args.push('--mask', path);
+  }
   for (const m of opts.mounts) {
     if ('type' in m) args.push('--tmpfs', `${m.destination}:${m.options.join(',')}`);
     else args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);

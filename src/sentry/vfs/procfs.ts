@@ -4,6 +4,8 @@
 // against this allow-list, because the sentry opens files with its own namespaces (a
 // sysctl under /proc/sys/net would show the host's network namespace) and because procfs
 // exposes files no sandboxed program needs (kcore, kallsyms, sysrq-trigger, pid/mem).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Files readable in /proc/<pid>/ and /proc/<pid>/task/<tid>/. */
 const PER_TASK_FILES = new Set([
@@ -63,6 +65,32 @@ function sysctlAllowed(rel: string): boolean {
   if (rel === 'sys') return true;
   const tree = rel.split('/')[1]!;
   return SYSCTL_TREES.includes(tree) && !OPENER_NAMESPACED.test(rel) && !JOINED_NAMESPACE.test(rel);
+}
+
+/**
+ * The entries of /proc and /proc/sys that the sandbox does not see, as this kernel has
+ * them. The launcher masks each (`--mask`: an empty read-only file or directory, as Docker
+ * masks kcore and its like), so that what a listing of /proc shows can be looked at too:
+ * `ls -l /proc` and `find /proc/sys` run without errors. Opens of them then reach the
+ * mask, no procfs file.
+ */
+export function maskedProcPaths(proc = '/proc'): string[] {
+  const names = (dir: string): string[] => {
+    try {
+      return readdirSync(join(proc, dir));
+    } catch {
+      return [];
+    }
+  };
+  const hidden = (rel: string): boolean => !procAllowed(rel) && !JOINED_NAMESPACE.test(rel);
+  const out: string[] = [];
+  for (const name of names('')) if (!/^\d+$/.test(name) && hidden(name)) out.push(name);
+  for (const name of names('sys')) {
+    const rel = `sys/${name}`;
+    if (hidden(rel)) out.push(rel);
+    else for (const leaf of names(rel)) if (hidden(`${rel}/${leaf}`)) out.push(`${rel}/${leaf}`);
+  }
+  return out.map((rel) => `/proc/${rel}`);
 }
 
 /** Whether the app may open this procfs path (relative to the proc root, no leading

@@ -32,6 +32,19 @@ it('changes identity as natively: seteuid and back, setuid for good, per thread'
   }
 });
 
+it('follows another process\'s /proc/<pid> links as Linux does: same ids yes, another user no', () => {
+  const peerfd = program('peerfd');
+  const dir = scratch();
+  chmodSync(dir, 0o755);
+  const nat = native([peerfd], { cwd: dir });
+  expect(nat.status, nat.stderr).toBe(0);
+  const r = tsvisor(['do', '--cwd', dir, '--', peerfd]);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe(nat.stdout);
+  expect(r.stdout).toContain('-- same user\nstat fd/3: ok\nfd/3 is a file of 9 bytes\nopen fd/3: ok\nread: peer data\n');
+  expect(r.stdout).toContain('-- another user\nstat fd/3: EACCES\n');
+});
+
 it('runs the program under an init by default, and as pid 1 with --no-init', () => {
   const script = 'echo pid=$$; tr "\\0" " " < /proc/1/cmdline; echo';
   const withInit = tsvisor(['do', '--', '/bin/sh', '-c', script]);

@@ -44,6 +44,9 @@ export type Target = (
   /** A sysctl or sysvipc file of the task's network or IPC namespace (procfs.ts,
    * namespacedProcFile). */
   | { kind: 'sysctl'; hostPath: string }
+  /** A magic link of another task of the sandbox (LINK, e.g. fd/3 or exe, in its /proc
+   * directory PROCDIR), which the task may follow: lsof and fuser stat them. */
+  | { kind: 'peer'; procDir: string; link: string; namespace?: true }
 ) & { via?: 'symlink' | 'magic' };
 
 const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|ns\/([a-z_]+)|exe|cwd|root)(\/.*)?$/;
@@ -127,22 +130,75 @@ export class SandboxFs {
     const rewritten = rewriteSelf(norm, task, followFinal);
     if (rewritten === null) {
       if (norm.startsWith('/proc/sys') && namespacedProcFile(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
-      return { kind: 'root', path: abs };
+      const m = MAGIC.exec(norm);
+      if (!m || !(followFinal || m[6])) return { kind: 'root', path: abs };
+      return Number(m[1]) === task.vpid ? this.ownMagic(task, m) : this.peerTarget(task, m);
     }
     const m = MAGIC.exec(rewritten);
-    if (m && Number(m[1]) === task.vpid && (followFinal || m[6])) {
-      const [, , , what, fd, ns, rest] = m;
-      const own = `/proc/${task.hostTid}`;
-      if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe`, via: 'magic' };
-      // The task's own namespaces: stat -L compares them. An nsfs file is no directory.
-      if (ns) return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/ns/${ns}`, via: 'magic', namespace: true };
-      if (what === 'root') return { kind: 'root', path: rest ?? '/', via: 'magic' };
-      if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd), via: 'magic' };
-      const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
-      if (typeof base !== 'string') return base;
-      return { kind: 'root', path: rest ? joinPath(base, rest.slice(1)) : base, via: 'magic' };
-    }
+    if (m && Number(m[1]) === task.vpid && (followFinal || m[6])) return this.ownMagic(task, m);
     return { kind: 'root', path: rewritten, via: 'symlink' };
+  }
+
+  /** One of the task's own magic links (M: a MAGIC match of its own pid). */
+  private ownMagic(task: Task, m: RegExpExecArray): Target | Errno {
+    const [, , , what, fd, ns, rest] = m;
+    const own = `/proc/${task.hostTid}`;
+    if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe`, via: 'magic' };
+    // The task's own namespaces: stat -L compares them. An nsfs file is no directory.
+    if (ns) return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/ns/${ns}`, via: 'magic', namespace: true };
+    if (what === 'root') return { kind: 'root', path: rest ?? '/', via: 'magic' };
+    if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd), via: 'magic' };
+    const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
+    if (typeof base !== 'string') return base;
+    return { kind: 'root', path: rest ? joinPath(base, rest.slice(1)) : base, via: 'magic' };
+  }
+
+  /**
+   * Another task's magic link (M: a MAGIC match), followed if the task may: the kernel
+   * lets a task follow those of a task whose real, effective and saved ids are its own
+   * fs ids (PTRACE_MODE_READ_FSCREDS; nobody holds CAP_SYS_PTRACE here). The sentry
+   * follows them through the sandbox's /proc, which the walk beneath the root would not
+   * (RESOLVE_IN_ROOT refuses magic links), so that check is made here.
+   */
+  private peerTarget(task: Task, m: RegExpExecArray): Target | Errno {
+    const [, pid, tid, what, , ns, rest] = m;
+    const procDir = tid ? `proc/${pid}/task/${tid}` : `proc/${pid}`;
+    const denied = this.peerDenied(task, procDir);
+    if (denied) return denied;
+    if (!rest) return { kind: 'peer', procDir, link: what!, via: 'magic', ...(ns ? { namespace: true as const } : {}) };
+    if (ns || what === 'exe') return ENOTDIR;
+    // A directory the other task holds (its cwd, root, an fd): the walk goes on from its name.
+    const n = native();
+    const dir = n.openat2(this.rootfd, procDir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
+    if (dir < 0) return errnoOf(-dir);
+    const name = n.readlinkat(dir, what!);
+    n.close(dir);
+    if (typeof name === 'number') return errnoOf(-name);
+    if (!name.startsWith('/')) return ENOTDIR;
+    return { kind: 'root', path: joinPath(name, rest.slice(1)), via: 'magic' };
+  }
+
+  /** EACCES unless TASK's fs ids are the real, effective and saved ids of the task whose
+   * /proc directory is PROCDIR; ENOENT if there is none. */
+  private peerDenied(task: Task, procDir: string): Errno | null {
+    const n = native();
+    const fd = n.openat2(this.rootfd, `${procDir}/status`, O_RDONLY | O_CLOEXEC, 0, IN_ROOT);
+    if (fd < 0) return errnoOf(-fd);
+    let peer: string, own: string;
+    try {
+      peer = readFileSync(fd, 'latin1');
+      own = readFileSync(`/proc/${task.hostTid}/status`, 'latin1');
+    } catch {
+      return ENOENT;
+    } finally {
+      n.close(fd);
+    }
+    const ids = (text: string, key: string): string[] => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+    for (const key of ['Uid', 'Gid']) {
+      const fsid = ids(own, key)[3];
+      if (fsid === undefined || !ids(peer, key).slice(0, 3).every((id) => id === fsid)) return EACCES;
+    }
+    return null;
   }
 
   /** Opens a name for a task. The returned fd is the sentry's; the caller injects it.
@@ -163,7 +219,7 @@ export class SandboxFs {
     if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
     // A namespace file can be looked at, not held: its fd would serve setns and the NS_GET
     // ioctls, whose namespaces are the sentry's business.
-    if (t.kind === 'magic' && t.namespace) return EPERM;
+    if ((t.kind === 'magic' || t.kind === 'peer') && t.namespace) return EPERM;
     const n = native();
     const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
     if (mayBlock(flags)) {
@@ -266,6 +322,13 @@ export class SandboxFs {
     const n = native();
     if (t.kind === 'root') return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
     if (t.kind === 'sysctl') return n.openInNamespacesOf(task.group.hostTgid, t.hostPath, flags);
+    if (t.kind === 'peer') {
+      const dir = n.openat2(this.rootfd, t.procDir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
+      if (dir < 0) return dir;
+      const fd = n.openat2(dir, t.link, flags, mode, 0);
+      n.close(dir);
+      return fd;
+    }
     if (t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
     return viaTaskFd(task, t.fd, (p) => n.openat2(AT_FDCWD, p, flags, mode, 0));
   }

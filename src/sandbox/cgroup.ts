@@ -430,6 +430,17 @@ export class Cgroup {
     };
   }
 
+  /** What the tasks use now, the two numbers /proc/meminfo and sysinfo need: cheaper
+   * than usage(), which reads eight files. */
+  memoryNow(): { memoryBytes: number | null; tasks: number | null } {
+    const mem = this.roles.get('memory');
+    const pids = this.roles.get('pids');
+    return {
+      memoryBytes: mem ? readNumber(join(mem, mem === this.v2Dir ? 'memory.current' : 'memory.usage_in_bytes')) : null,
+      tasks: pids ? readNumber(join(pids, 'pids.current')) : null,
+    };
+  }
+
   /** Host pids of every process in the sandbox. */
   procs(): number[] {
     const text = read(join(this.dirs[0]!, 'cgroup.procs')) ?? '';

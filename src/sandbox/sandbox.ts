@@ -352,8 +352,8 @@ export class RunningSandbox {
     const cgroup = this.cgroup;
     if (!limitBytes || !cgroup) return () => null;
     return () => {
-      const usage = cgroup.usage();
-      return { limitBytes, usedBytes: usage.memoryBytes ?? 0, tasks: usage.tasks };
+      const now = cgroup.memoryNow();
+      return { limitBytes, usedBytes: now.memoryBytes ?? 0, tasks: now.tasks };
     };
   }
 

@@ -30,22 +30,22 @@ export const SANDBOX_ROOT: TaskIdentity = { uid: 0, gid: 0, groups: [] };
  * (every name goes through it) or acts only inside the sandbox's namespaces: file
  * permissions, identity changes, signals within the pid namespace, low ports, raw sockets
  * (in the sandbox's own network only: see grantedCapabilities), device nodes (which open
- * nothing: every mount is nodev but /dev's own nodes), file capabilities (security.*
- * xattrs stay refused) and audit messages (no audit socket can be made). Never granted:
- * what reaches past the namespaces or the sentry (CAP_SYS_ADMIN, CAP_SYS_CHROOT whose new
- * root the sentry's walk would not know, ...).
+ * nothing: every mount is nodev but /dev's own nodes), chroot (the sentry then walks from
+ * the task's root: SandboxFs.rootOf), file capabilities (security.* xattrs stay refused)
+ * and audit messages (no audit socket can be made). Never granted: what reaches past the
+ * namespaces or the sentry (CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SYS_MODULE, ...).
  */
 export const GRANTABLE_CAPABILITIES = capabilityMask([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID',
   'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
-  'CAP_NET_RAW', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
+  'CAP_NET_RAW', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP', 'CAP_SYS_CHROOT',
 ]);
 
-/** A sandbox root's capabilities by default: Docker's default set, as far as granted. */
+/** A sandbox root's capabilities by default: Docker's default set. */
 export const DEFAULT_CAPABILITIES = capabilityMask([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_MKNOD',
-  'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
+  'CAP_AUDIT_WRITE', 'CAP_SETFCAP', 'CAP_SYS_CHROOT',
 ]);
 
 const CAP_NET_RAW = capabilityMask(['CAP_NET_RAW']);

@@ -102,13 +102,13 @@ describe('tsvisor do runs programs', () => {
     rmSync(dir, { recursive: true });
   });
 
-  it('holds Docker\'s default capabilities but SYS_CHROOT; device nodes it makes or finds open nothing', () => {
-    // Docker's default set is a80425fb; CAP_SYS_CHROOT (bit 18) is not granted, and
-    // CAP_NET_RAW (bit 13) not on the host's network.
+  it('holds Docker\'s default capabilities; device nodes it makes or finds open nothing', () => {
+    // Docker's default set is a80425fb; CAP_NET_RAW (bit 13) is not granted on the host's
+    // network.
     const caps = tsvisor(['do', '--', 'sh', '-c', 'grep CapEff /proc/self/status']);
-    expect(caps.stdout).toBe('CapEff:\t00000000a80025fb\n');
+    expect(caps.stdout).toBe('CapEff:\t00000000a80425fb\n');
     const host = tsvisor(['do', '--network', 'host', '--', 'sh', '-c', 'grep CapEff /proc/self/status']);
-    expect(host.stdout).toBe('CapEff:\t00000000a80005fb\n');
+    expect(host.stdout).toBe('CapEff:\t00000000a80405fb\n');
     // A node of the host's /dev/full (1:7) would fail writes with ENOSPC if it opened.
     const dir = scratch();
     if (native(['mknod', join(dir, 'full'), 'c', '1', '7']).status !== 0) throw new Error('mknod on the host failed');

@@ -1,6 +1,6 @@
 // File syscall conformance: edge cases of names and paths, run natively in a scratch
 // directory and under tsvisor in a directory mounted at the same path; outputs must match.
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
 import { native, program, scratch, tsvisor } from '../helpers.js';
 
@@ -88,4 +88,20 @@ it('mounts a tmpfs with its size enforced (ENOSPC), its mode, and files that exe
   expect(inside.stderr).toBe('');
   expect(inside.stdout).toBe(outside.stdout);
   rmSync(dir, { recursive: true, force: true });
+});
+
+it('chroots as natively: names, `..` and absolute symlinks stop at the new root; children and execve keep it', () => {
+  // Static: execve finds the program beneath the new root, where no libc is.
+  const prog = program('chroot', ['-static']);
+  const outsideDir = scratch(), insideDir = scratch();
+  // Searchable by the user that tries a chroot last (refused for want of CAP_SYS_CHROOT).
+  for (const d of [outsideDir, insideDir]) chmodSync(d, 0o755);
+  const outside = native([prog], { cwd: outsideDir });
+  expect(outside.status, outside.stderr).toBe(0);
+  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', prog]);
+  expect(inside.stderr).toBe('');
+  expect(inside.stdout).toBe(outside.stdout);
+  expect(inside.stdout).toContain('../../file: in the jail\n');
+  expect(inside.stdout).toContain('exec\'d in the root: cwd /\n/file: in the jail\n');
+  expect(inside.stdout).toContain('chroot as a user: EPERM\n');
 });

@@ -620,25 +620,33 @@ export function utime(c: Call): SyscallResult {
 }
 
 // ---------------------------------------------------------------------------------------
-// Whole-namespace operations the sandbox's tasks may not make: they hold no CAP_SYS_ADMIN
-// or CAP_SYS_CHROOT, so Linux itself answers EPERM. Mounts inside the sandbox become
-// emulated in the sentry's mount table with #3.
+// pivot_root would need CAP_SYS_ADMIN, which no task holds: Linux itself answers EPERM.
+// Mounts inside the sandbox are made by the sentry (syscalls/mount.ts).
 
 /** pivot_root(2). */
 export function pivotRoot(_c: Call): SyscallResult {
   return EPERM;
 }
 
-/** chroot(2): resolved first, so a bad name gets its own errno, as in Linux. */
+/**
+ * chroot(2): the name is resolved first, so a bad one gets its own errno, then the kernel
+ * makes it in the task (CAP_SYS_CHROOT is granted): its execve and unix socket names go
+ * by the new root. The sentry reads the task's root from the kernel from then on
+ * (SandboxFs.rootOf). A name swapped after the check names another directory of the
+ * same sandbox.
+ */
 export function chroot(c: Call): SyscallResult {
   const path = pathArg(c, 0);
   if (isErrno(path)) return path;
   const fd = openPathAt(c, AT_FDCWD, path, false, false);
-  return withFd(fd, (f) => {
+  const checked = withFd(fd, (f) => {
     const r = native().fstatat(f, '', AT_EMPTY_PATH, statBuf);
     if (r < 0) return errnoOf(-r);
-    return (statMode(statBuf) & S_IFMT) === S_IFDIR ? EPERM : ENOTDIR;
+    return (statMode(statBuf) & S_IFMT) === S_IFDIR ? 0 : ENOTDIR;
   });
+  if (checked !== 0) return checked;
+  c.kernel.fs.noteChroot(c.task);
+  return CONTINUE;
 }
 
 // ---------------------------------------------------------------------------------------

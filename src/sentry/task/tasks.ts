@@ -17,6 +17,10 @@ import { PIDFD_THREAD } from '../abi/pidfd.js';
 export class ThreadGroup {
   /** File mode creation mask; mirrors the kernel's (umask is answered with CONTINUE). */
   umask: number;
+  /** The root the kernel gave the group's tasks (chroot), by its path from the sandbox's
+   * root; null for the sandbox's root itself. Known for SandboxFs.chroots === rootEpoch. */
+  root: string | null = null;
+  rootEpoch = 0;
 
   constructor(
     readonly hostTgid: number,

@@ -56,6 +56,11 @@ export class SandboxFs {
   private readonly statBuf = Buffer.alloc(SIZEOF_STAT);
   /** st_dev of the sandbox's /proc (the one procfs the launcher mounts); -1 if none. */
   private procDev: bigint | undefined;
+  /** How many chroots tasks have made: while 0, every task's root is the sandbox's. */
+  private chroots = 0;
+  /** A task whose chroot the kernel is making: its group's root is read afresh until the
+   * task calls again. */
+  private chrooting: Task | undefined;
 
   constructor(
     /** O_PATH fd of the sandbox root (owned by the sentry for the sandbox's lifetime). */
@@ -92,9 +97,40 @@ export class SandboxFs {
     return statNlink(this.statBuf) === 0 ? ENOENT : null;
   }
 
-  /** The absolute sandbox path for (dirfd, path); path must be non-empty. */
+  /** A task is about to chroot (the kernel makes it, in the task): every group's root is
+   * read again, since tasks that share their fs_struct change root together. */
+  noteChroot(task: Task): void {
+    this.chroots++;
+    this.chrooting = task;
+  }
+
+  /**
+   * The task's root as a path from the sandbox's root (readlink of its /proc root link,
+   * which the kernel keeps through chroot, fork and CLONE_FS), or null for the sandbox's
+   * root itself. Free until some task has made a chroot.
+   */
+  rootOf(task: Task): string | null {
+    if (this.chroots === 0) return null;
+    const g = task.group;
+    if (this.chrooting?.group === g) {
+      // Made, if this is the task that asked; else perhaps not yet: read, keep nothing.
+      g.rootEpoch = 0;
+      if (this.chrooting === task) this.chrooting = undefined;
+    }
+    if (g.rootEpoch === this.chroots) return g.root;
+    const link = native().readlinkat(AT_FDCWD, `/proc/${task.hostTid}/root`);
+    g.root = typeof link === 'string' && link !== '/' ? link : null;
+    g.rootEpoch = this.chroots;
+    return g.root;
+  }
+
+  /** The absolute sandbox path for (dirfd, path); path must be non-empty. A chrooted
+   * task's absolute names start from its root. */
   absolute(task: Task, dirfd: number, path: string): string | Errno {
-    if (path.startsWith('/')) return path;
+    if (path.startsWith('/')) {
+      const root = this.rootOf(task);
+      return root === null ? path : root + path;
+    }
     const base = this.base(task, dirfd);
     if (typeof base !== 'string') return base;
     const joined = joinPath(base, path);
@@ -146,7 +182,7 @@ export class SandboxFs {
     if (what === 'exe') return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/exe`, via: 'magic' };
     // The task's own namespaces: stat -L compares them. An nsfs file is no directory.
     if (ns) return rest ? ENOTDIR : { kind: 'magic', hostPath: `${own}/ns/${ns}`, via: 'magic', namespace: true };
-    if (what === 'root') return { kind: 'root', path: rest ?? '/', via: 'magic' };
+    if (what === 'root') return { kind: 'root', path: (this.rootOf(task) ?? '') + (rest ?? '/'), via: 'magic' };
     if (what !== 'cwd' && !rest) return { kind: 'magic', hostPath: `${own}/fd/${fd}`, fd: Number(fd), via: 'magic' };
     const base = this.base(task, what === 'cwd' ? AT_FDCWD : Number(fd));
     if (typeof base !== 'string') return base;
@@ -320,7 +356,18 @@ export class SandboxFs {
   /** openat2 of a target; a negative errno on failure. */
   private openTarget(task: Task, t: Target, flags: number, mode: number, extraResolve: number): number {
     const n = native();
-    if (t.kind === 'root') return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
+    if (t.kind === 'root') {
+      // Beneath a chrooted task's root, `..` stops at that root, as in its own walk.
+      const root = this.rootOf(task);
+      if (root !== null && (t.path === root || t.path.startsWith(`${root}/`))) {
+        const rootFd = n.openat2(AT_FDCWD, `/proc/${task.hostTid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0);
+        if (rootFd < 0) return rootFd;
+        const fd = n.openat2(rootFd, t.path.slice(root.length) || '/', flags, mode, IN_ROOT | extraResolve);
+        n.close(rootFd);
+        return fd;
+      }
+      return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
+    }
     if (t.kind === 'sysctl') return n.openInNamespacesOf(task.group.hostTgid, t.hostPath, flags);
     if (t.kind === 'peer') {
       const dir = n.openat2(this.rootfd, t.procDir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);

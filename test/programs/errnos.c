@@ -96,6 +96,11 @@ int main(void) {
   R("lstat(/proc/self/ns/net)", lstat("/proc/self/ns/net", &st));
   R("readlink(/proc/self/cwd)", readlink("/proc/self/cwd", buf, sizeof buf));
   R("readlink(/proc/self/fd/1)", readlink("/proc/self/fd/1", buf, sizeof buf));
+  // A trailing slash follows the final link and wants a directory.
+  R("lstat(/proc/self/)", lstat("/proc/self/", &st));
+  R("lstat(/proc/thread-self/.)", lstat("/proc/thread-self/.", &st));
+  R("lstat(/proc/self/exe/)", lstat("/proc/self/exe/", &st));
+  R("stat(/proc/self/fd/1/)", stat("/proc/self/fd/1/", &st));
 
   // 2. Per-task files LTP reads.
   {

@@ -47,7 +47,11 @@ export type Target = (
   /** A magic link of another task of the sandbox (LINK, e.g. fd/3 or exe, in its /proc
    * directory PROCDIR), which the task may follow: lsof and fuser stat them. */
   | { kind: 'peer'; procDir: string; link: string; namespace?: true }
-) & { via?: 'symlink' | 'magic' };
+) & {
+  via?: 'symlink' | 'magic';
+  /** Named with a trailing slash: the link must lead to a directory (ENOTDIR). */
+  dirOnly?: true;
+};
 
 const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|ns\/([a-z_]+)|exe|cwd|root)(\/.*)?$/;
 
@@ -163,6 +167,14 @@ export class SandboxFs {
    * itself, so /dev/fd or /proc/self/exe as the last component are left to the walk. */
   target(task: Task, abs: string, followFinal = true): Target | Errno {
     const norm = normalize(abs);
+    // A name that ends in `/`, `/.` or `/..` has no final component left unfollowed
+    // (lstat("/proc/self/") is the directory), and must be a directory.
+    const dirOnly = abs !== '/' && /\/\.{0,2}$/.test(abs);
+    const t = this.resolveTarget(task, abs, norm, followFinal || dirOnly);
+    return dirOnly && !isErrno(t) && t.kind !== 'root' ? { ...t, dirOnly: true } : t;
+  }
+
+  private resolveTarget(task: Task, abs: string, norm: string, followFinal: boolean): Target | Errno {
     const rewritten = rewriteSelf(norm, task, followFinal);
     if (rewritten === null) {
       if (norm.startsWith('/proc/sys') && namespacedProcFile(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
@@ -356,6 +368,7 @@ export class SandboxFs {
   /** openat2 of a target; a negative errno on failure. */
   private openTarget(task: Task, t: Target, flags: number, mode: number, extraResolve: number): number {
     const n = native();
+    if (t.dirOnly) flags = (flags | O_DIRECTORY) & ~O_NOFOLLOW;
     if (t.kind === 'root') {
       // Beneath a chrooted task's root, `..` stops at that root, as in its own walk.
       const root = this.rootOf(task);

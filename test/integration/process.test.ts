@@ -124,6 +124,19 @@ it('shows the CPU topology and its own cgroups, read-only, in /sys', () => {
   expect(r.stdout).toMatch(/^268435456\n10\d\nRead-only file system\ndevices\nfs\nkernel\n$/);
 });
 
+it('lets a process write its own OOM score and name through its /proc, and only its own', () => {
+  const script = [
+    // The shell raises its score: cat, its child, inherits it.
+    'echo 500 > /proc/self/oom_score_adj && cat /proc/self/oom_score_adj',
+    // Lowering it needs CAP_SYS_RESOURCE, which a container root lacks: the kernel refuses.
+    'python3 -c "import os; os.write(os.open(\'/proc/self/oom_score_adj\', os.O_WRONLY), b\'-100\')" 2>&1 | tail -1 | cut -d: -f1',
+    'python3 -c "import os; open(\'/proc/self/comm\', \'w\').write(\'renamed\'); print(open(\'/proc/self/comm\').read().strip()); open(f\'/proc/self/task/{os.getpid()}/comm\', \'w\').write(\'again\'); print(open(\'/proc/thread-self/comm\').read().strip())"',
+    'echo 600 2>&1 > /proc/1/oom_score_adj | sed "s/.*: //"',
+  ].join('; ');
+  const r = tsvisor(['do', '--', 'sh', '-c', script]);
+  expect(r.stdout).toBe('500\nPermissionError\nrenamed\nagain\nRead-only file system\n');
+});
+
 it('interrupts blocking calls as natively: EINTR without SA_RESTART, restarts with it', () => {
   // read, wait4, accept and nanosleep block in the kernel; a FIFO open blocks in the
   // sentry, which ends it (ERESTARTSYS) when a signal comes, without posing as the FIFO's

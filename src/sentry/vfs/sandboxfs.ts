@@ -17,7 +17,7 @@ import {
   EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, EPERM, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
-  O_ACCMODE, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
+  O_ACCMODE, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
   RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT,
 } from '../abi/fcntl.js';
 import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statDev, statMode, statNlink } from '../abi/stat.js';
@@ -47,6 +47,9 @@ export type Target = (
   /** A magic link of another task of the sandbox (LINK, e.g. fd/3 or exe, in its /proc
    * directory PROCDIR), which the task may follow: lsof and fuser stat them. */
   | { kind: 'peer'; procDir: string; link: string; namespace?: true }
+  /** One of the task's own /proc files that a process may write (OWN_WRITABLE), reached
+   * through the host's writable /proc: the sandbox's is mounted read-only. */
+  | { kind: 'own'; hostPath: string }
 ) & {
   via?: 'symlink' | 'magic';
   /** Named with a trailing slash: the link must lead to a directory (ENOTDIR). */
@@ -54,6 +57,10 @@ export type Target = (
 };
 
 const MAGIC = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(fd\/(\d+)|ns\/([a-z_]+)|exe|cwd|root)(\/.*)?$/;
+/** The files of its own /proc directory a process writes: its OOM score (Chrome, systemd
+ * units, databases raise theirs), its name, its timer slack and what its core dumps hold.
+ * The kernel judges the write itself (lowering the OOM score needs CAP_SYS_RESOURCE). */
+const OWN_WRITABLE = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/(oom_score_adj|oom_adj|comm|timerslack_ns|coredump_filter)$/;
 
 export class SandboxFs {
   private readonly statfsBuf = Buffer.alloc(SIZEOF_STATFS);
@@ -179,12 +186,20 @@ export class SandboxFs {
     if (rewritten === null) {
       if (norm.startsWith('/proc/sys') && namespacedProcFile(norm.slice('/proc/'.length))) return { kind: 'sysctl', hostPath: norm };
       const m = MAGIC.exec(norm);
-      if (!m || !(followFinal || m[6])) return { kind: 'root', path: abs };
+      if (!m || !(followFinal || m[6])) return this.ownFile(task, norm) ?? { kind: 'root', path: abs };
       return Number(m[1]) === task.vpid ? this.ownMagic(task, m) : this.peerTarget(task, m);
     }
     const m = MAGIC.exec(rewritten);
     if (m && Number(m[1]) === task.vpid && (followFinal || m[6])) return this.ownMagic(task, m);
-    return { kind: 'root', path: rewritten, via: 'symlink' };
+    return this.ownFile(task, rewritten) ?? { kind: 'root', path: rewritten, via: 'symlink' };
+  }
+
+  /** NORM as one of the task's own writable /proc files, if it is one. */
+  private ownFile(task: Task, norm: string): Target | null {
+    const m = OWN_WRITABLE.exec(norm);
+    if (!m || Number(m[1]) !== task.vpid || (m[2] !== undefined && Number(m[2]) !== task.vtid)) return null;
+    const thread = m[2] === undefined ? '' : `/task/${task.hostTid}`;
+    return { kind: 'own', hostPath: `/proc/${task.group.hostTgid}${thread}/${m[3]}` };
   }
 
   /** One of the task's own magic links (M: a MAGIC match of its own pid). */
@@ -265,6 +280,10 @@ export class SandboxFs {
       return ELOOP;
     }
     if (t.kind === 'sysctl') return this.openSysctl(task, t, flags);
+    if (t.kind === 'own') {
+      const fd = this.openTarget(task, t, flags & ~O_CREAT, 0, 0);
+      return fd < 0 ? errnoOf(-fd) : fd;
+    }
     // A namespace file can be looked at, not held: its fd would serve setns and the NS_GET
     // ioctls, whose namespaces are the sentry's business.
     if ((t.kind === 'magic' || t.kind === 'peer') && t.namespace) return EPERM;
@@ -389,7 +408,7 @@ export class SandboxFs {
       n.close(dir);
       return fd;
     }
-    if (t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
+    if (t.kind === 'own' || t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
     return viaTaskFd(task, t.fd, (p) => n.openat2(AT_FDCWD, p, flags, mode, 0));
   }
 

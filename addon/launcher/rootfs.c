@@ -594,9 +594,15 @@ static void mount_sys(const char *root, const struct options *opts)
 		fail("make `/sys` read-only");
 }
 
-/* Each host device node bound onto an empty file of the same name. */
+/*
+ * Each host device node bound onto an empty file of the same name. The binds are the
+ * host's own inodes, so they are read-only: a device is read and written through a
+ * read-only mount all the same, but chmod, chown, utimes and xattrs of the node (which
+ * the sandbox's root may make) would change the host's /dev/null.
+ */
 static void bind_host_devices(const char *dev)
 {
+	const unsigned int attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 	char host[PATH_MAX], target[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof host_devices / sizeof *host_devices; i++) {
@@ -604,7 +610,7 @@ static void bind_host_devices(const char *dev)
 		join_path(target, dev, host_devices[i]);
 		if (make_empty_file_at(AT_FDCWD, target) < 0)
 			fail("create `%s`", host);
-		if (bind_tree(host, AT_FDCWD, target, 0, false) < 0)
+		if (bind_tree(host, AT_FDCWD, target, attrs, false) < 0)
 			fail("bind `%s`", host);
 	}
 }

@@ -1,6 +1,6 @@
 // `tsvisor do` end to end: real programs in real sandboxes, compared with native runs.
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -310,6 +310,45 @@ describe('tsvisor do walls', () => {
     expect(r.stdout).toBe('x\n');
     expect(existsSync(`/tmp/${canary}`)).toBe(false);
     expect(existsSync(`/${canary}`)).toBe(false);
+  });
+
+  it('cannot change the host\'s device nodes that /dev binds, yet reads and writes them', () => {
+    const devices = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+    const meta = (): string[] => devices.map((d) => {
+      const st = statSync(`/dev/${d}`);
+      return `${d} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs}`;
+    });
+    const before = meta();
+    // Root inside holds CAP_CHOWN and CAP_FOWNER: only the read-only binds stop it. The
+    // mode and owner asked are the nodes' own, so that a regression harms no host.
+    const tries = devices.filter((d) => d !== 'tty').flatMap((d) => [`chmod 666 /dev/${d}`, `chown 0:0 /dev/${d}`, `touch /dev/${d}`]);
+    const script = `${tries.map((t) => `${t} 2>&1 | sed "s/.*: //"`).join('; ')}; echo data > /dev/null && head -c 2 /dev/zero | od -An -tx1`;
+    const r = tsvisor(['do', '--', 'sh', '-c', script]);
+    expect(r.stdout).toBe(`${'Read-only file system\n'.repeat(tries.length)} 00 00\n`);
+    expect(meta()).toEqual(before);
+  });
+
+  it('has no say over a host file handed to it as stdin: mode, owner, times, content stay', () => {
+    const dir = scratch();
+    const canary = join(dir, 'canary');
+    writeFileSync(canary, 'secret\n');
+    chmodSync(canary, 0o640);
+    const before = statSync(canary);
+    // Root inside holds CAP_FOWNER, CAP_CHOWN and CAP_DAC_OVERRIDE; the file is the host's.
+    const script = [
+      'chmod 777 /proc/self/fd/0', 'chown 1:1 /proc/self/fd/0', 'python3 -c "import os; os.fchmod(0, 0o777)"',
+      'python3 -c "import os; os.utime(0)"', 'echo pwned > /proc/self/fd/0', 'truncate -s 0 /proc/self/fd/0',
+    ].map((t) => `${t} 2>/dev/null || echo refused`).join('; ');
+    const stdin = openSync(canary, 'r');
+    try {
+      const r = spawnSync(process.execPath, [tsvisorBin, 'do', '--', 'sh', '-c', `${script}; cat`], { stdio: [stdin, 'pipe', 'pipe'], encoding: 'utf8' });
+      expect(r.stdout).toBe(`${'refused\n'.repeat(6)}secret\n`);
+    } finally {
+      closeSync(stdin);
+    }
+    const after = statSync(canary);
+    expect([after.mode, after.uid, after.gid, after.mtimeMs, after.size]).toEqual([before.mode, before.uid, before.gid, before.mtimeMs, before.size]);
+    expect(readFileSync(canary, 'utf8')).toBe('secret\n');
   });
 
   describe('host unix sockets', () => {

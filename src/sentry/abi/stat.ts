@@ -27,6 +27,7 @@ export const STATX_OFFSETS = {
   stx_dev_major: 136, stx_dev_minor: 140, stx_mnt_id: 144,
 } as const;
 /** statx mask bits and attributes. */
+export const STATX_MNT_ID = 0x1000;
 export const STATX_MNT_ID_UNIQUE = 0x4000;
 export const STATX_ATTR_MOUNT_ROOT = 0x2000;
 /** statx mask bit reserved for future struct growth: Linux rejects it with EINVAL. */

@@ -1,7 +1,7 @@
 // What the *at calls of several families share: a path argument and the file that
 // (dirfd, path) names. Helpers, not handlers: index.ts lists the handler modules.
 import { native } from '../../native.js';
-import { EBADF, ENOENT, isErrno, type Errno } from '../abi/errno.js';
+import { EBADF, ENOENT, EPERM, isErrno, type Errno } from '../abi/errno.js';
 import { AT_FDCWD } from '../abi/fcntl.js';
 import type { Call } from '../call.js';
 
@@ -26,6 +26,15 @@ export function openPathAt(c: Call, dirfd: number, path: string, nofollow: boole
   const abs = fs.absolute(c.task, dirfd, path);
   if (isErrno(abs)) return abs;
   return forStat ? fs.openPathUnchecked(c.task, abs, nofollow) : fs.openPath(c.task, abs, nofollow);
+}
+
+/** openPathAt for a call that changes the file (mode, owner, times, attributes, a new
+ * link): EPERM for a host file the task holds an fd to (SandboxFs.mayChange). */
+export function openPathToChange(c: Call, dirfd: number, path: string, nofollow: boolean, emptyPath: boolean): number | Errno {
+  const fd = openPathAt(c, dirfd, path, nofollow, emptyPath);
+  if (isErrno(fd) || c.kernel.fs.mayChange(c.task, fd)) return fd;
+  native().close(fd);
+  return EPERM;
 }
 
 /** Runs fn with an fd the sentry opened, closing it afterwards. */

@@ -22,7 +22,7 @@ import { mapStatIds, mapStatxIds } from '../ids.js';
 import { fdFlagsAt, fileSizeLimit, signalThread, viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
-import { openPathAt, pathArg, withFd } from './at.js';
+import { openPathAt, openPathToChange, pathArg, withFd } from './at.js';
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers.
@@ -417,7 +417,7 @@ function linkAt(c: Call, od: number, op: string | Errno, nd: number, np: string 
   if (flags & AT_SYMLINK_FOLLOW || (op === '' && flags & AT_EMPTY_PATH)) {
     // The old name is resolved (following links) by the sentry's walk; the kernel then
     // links the file behind the sentry's own fd through its /proc/self/fd link.
-    const src = openPathAt(c, od, op, false, (flags & AT_EMPTY_PATH) !== 0);
+    const src = openPathToChange(c, od, op, false, (flags & AT_EMPTY_PATH) !== 0);
     return withFd(src, (f) =>
       atParent(c, nd, np, (dir, name) =>
         ok(native().linkat(AT_FDCWD, `/proc/self/fd/${f}`, dir, name, AT_SYMLINK_FOLLOW)),
@@ -460,7 +460,7 @@ export function symlinkat(c: Call): SyscallResult {
 function chmodAt(c: Call, dirfd: number, path: string | Errno, mode: number, flags: number): SyscallResult {
   if (isErrno(path)) return path;
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
-  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  const fd = openPathToChange(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
   return withFd(fd, (f) => ok(native().fchmodat(f, '', mode & 0o7777, AT_EMPTY_PATH)));
 }
 
@@ -495,7 +495,7 @@ function chownAt(c: Call, dirfd: number, path: string | Errno, uid: number, gid:
   const owner = hostOwner(c, uid, gid);
   if (isErrno(owner)) return owner;
   [uid, gid] = owner;
-  const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+  const fd = openPathToChange(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
   return withFd(fd, (f) => ok(native().fchownat(f, '', uid, gid, AT_EMPTY_PATH)));
 }
 
@@ -564,8 +564,8 @@ function utimesAt(c: Call, dirfd: number, path: string | null | Errno, times: nu
     if (fdFlags < 0 || fdFlags & O_PATH) return EBADF;
   }
   const fd = path === null
-    ? openPathAt(c, dirfd, '', false, true)
-    : openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+    ? openPathToChange(c, dirfd, '', false, true)
+    : openPathToChange(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
   return withFd(fd, (f) => ok(native().utimensat(f, '', times, AT_EMPTY_PATH)));
 }
 
@@ -661,7 +661,12 @@ function onTaskFd(c: Call, fd: number, op: (path: string) => number): SyscallRes
   const r = viaTaskFd(c.task, fd, (p) => {
     const flags = fdFlagsAt(p);
     if (flags < 0) return flags;
-    return flags & O_PATH ? -EBADF.code : op(p);
+    if (flags & O_PATH) return -EBADF.code;
+    const file = native().openat2(AT_FDCWD, p, O_PATH | O_CLOEXEC, 0, 0);
+    if (file < 0) return file;
+    const mine = c.kernel.fs.mayChange(c.task, file);
+    native().close(file);
+    return mine ? op(p) : -EPERM.code;
   });
   return r === -ENOENT.code ? EBADF : ok(r);
 }

@@ -4,11 +4,11 @@
 // the kernel reads or changes that very file through /proc/self/fd (the f* calls refuse
 // O_PATH fds). The f* variants pass through: they act on granted fds.
 import { native } from '../../native.js';
-import { E2BIG, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ERANGE, errnoOf, isErrno, type Errno } from '../abi/errno.js';
+import { E2BIG, EINTR, EINVAL, ENAMETOOLONG, ENOENT, EPERM, ERANGE, errnoOf, isErrno, type Errno } from '../abi/errno.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fcntl.js';
 import type { Call } from '../call.js';
 import type { SyscallResult } from '../result.js';
-import { openPathAt, pathArg, withFd } from './at.js';
+import { openPathAt, openPathToChange, pathArg, withFd } from './at.js';
 
 /** linux/limits.h */
 const XATTR_NAME_MAX = 255;
@@ -27,27 +27,33 @@ const PAGE_SIZE = 4096;
 type Target = (fn: (path: string) => SyscallResult) => SyscallResult;
 
 /** The file a by-name call names: register 0's path, following symlinks unless NOFOLLOW. */
-function byName(c: Call, nofollow: boolean): Target {
+function byName(c: Call, nofollow: boolean, change = false): Target {
   return (fn) => {
     const path = pathArg(c, 0);
     if (isErrno(path)) return path;
     if (path === '') return ENOENT;
     const abs = c.kernel.fs.absolute(c.task, AT_FDCWD, path);
     if (isErrno(abs)) return abs;
-    return onFd(c.kernel.fs.openPath(c.task, abs, nofollow), fn);
+    const fd = c.kernel.fs.openPath(c.task, abs, nofollow);
+    if (change && !isErrno(fd) && !c.kernel.fs.mayChange(c.task, fd)) {
+      native().close(fd);
+      return EPERM;
+    }
+    return onFd(fd, fn);
   };
 }
 
 /** The file an *at call names: dirfd, path (NULL with AT_EMPTY_PATH: dirfd itself) and at
- * flags in registers 0, 1 and FLAGS. */
-function byAt(c: Call, flagsReg: number): Target | Errno {
+ * flags in registers 0, 1 and FLAGS. CHANGE: the call changes the file (openPathToChange). */
+function byAt(c: Call, flagsReg: number, change = false): Target | Errno {
   const atFlags = c.args.u32(flagsReg);
   if (atFlags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return EINVAL;
   const emptyPath = (atFlags & AT_EMPTY_PATH) !== 0;
+  const open = change ? openPathToChange : openPathAt;
   return (fn) => {
     const path = c.args.ptr(1) === 0 && emptyPath ? '' : pathArg(c, 1);
     if (isErrno(path)) return path;
-    return onFd(openPathAt(c, c.args.i32(0), path, (atFlags & AT_SYMLINK_NOFOLLOW) !== 0, emptyPath), fn);
+    return onFd(open(c, c.args.i32(0), path, (atFlags & AT_SYMLINK_NOFOLLOW) !== 0, emptyPath), fn);
   };
 }
 
@@ -127,13 +133,13 @@ export const listxattr = (c: Call): SyscallResult => list(c, byName(c, false), c
 /** llistxattr(2). */
 export const llistxattr = (c: Call): SyscallResult => list(c, byName(c, true), c.args.ptr(1), c.args.u64(2));
 /** setxattr(2). */
-export const setxattr = (c: Call): SyscallResult => set(c, byName(c, false), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
+export const setxattr = (c: Call): SyscallResult => set(c, byName(c, false, true), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
 /** lsetxattr(2). */
-export const lsetxattr = (c: Call): SyscallResult => set(c, byName(c, true), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
+export const lsetxattr = (c: Call): SyscallResult => set(c, byName(c, true, true), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
 /** removexattr(2). */
-export const removexattr = (c: Call): SyscallResult => remove(byName(c, false), copyInName(c, 1));
+export const removexattr = (c: Call): SyscallResult => remove(byName(c, false, true), copyInName(c, 1));
 /** lremovexattr(2). */
-export const lremovexattr = (c: Call): SyscallResult => remove(byName(c, true), copyInName(c, 1));
+export const lremovexattr = (c: Call): SyscallResult => remove(byName(c, true, true), copyInName(c, 1));
 
 /** getxattrat(2): (dirfd, path, at_flags, name, struct xattr_args *, size). */
 export function getxattrat(c: Call): SyscallResult {
@@ -147,7 +153,7 @@ export function getxattrat(c: Call): SyscallResult {
 
 /** setxattrat(2): the value, its size and XATTR_CREATE/REPLACE come in struct xattr_args. */
 export function setxattrat(c: Call): SyscallResult {
-  const target = byAt(c, 2);
+  const target = byAt(c, 2, true);
   if (isErrno(target)) return target;
   const args = copyInXattrArgs(c);
   if (isErrno(args)) return args;
@@ -162,7 +168,7 @@ export function listxattrat(c: Call): SyscallResult {
 
 /** removexattrat(2): (dirfd, path, at_flags, name). */
 export function removexattrat(c: Call): SyscallResult {
-  const target = byAt(c, 2);
+  const target = byAt(c, 2, true);
   return isErrno(target) ? target : remove(target, copyInName(c, 3));
 }
 
@@ -189,7 +195,7 @@ export function fileGetattr(c: Call): SyscallResult {
 
 /** file_setattr(2): the kernel checks the flags and the caller's right to set them. */
 export function fileSetattr(c: Call): SyscallResult {
-  const target = byAt(c, 4);
+  const target = byAt(c, 4, true);
   if (isErrno(target)) return target;
   const usize = fileAttrSize(c);
   if (isErrno(usize)) return usize;

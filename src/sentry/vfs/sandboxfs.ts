@@ -17,11 +17,11 @@ import {
   EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, EPERM, ENOTDIR, ENXIO, EROFS, errnoOf, fromNodeError, hostError, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
-  O_ACCMODE, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
-  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT,
+  O_ACCMODE, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, PROC_SUPER_MAGIC, RESOLVE_IN_ROOT, TMPFS_MAGIC,
+  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT,
 } from '../abi/fcntl.js';
-import { SIZEOF_STAT, SIZEOF_STATFS, STATFS_OFFSETS, statDev, statMode, statNlink } from '../abi/stat.js';
-import { viaTaskFd, type Task } from '../task/tasks.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATFS_OFFSETS, STATX_MNT_ID, STATX_OFFSETS, statDev, statMode, statNlink } from '../abi/stat.js';
+import { fdFlagsAt, viaTaskFd, type Task } from '../task/tasks.js';
 import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
@@ -67,6 +67,9 @@ export class SandboxFs {
   private readonly statBuf = Buffer.alloc(SIZEOF_STAT);
   /** st_dev of the sandbox's /proc (the one procfs the launcher mounts); -1 if none. */
   private procDev: bigint | undefined;
+  private readonly statxBuf = Buffer.alloc(SIZEOF_STATX);
+  /** The ids of the sandbox's mounts (mountinfo's first field), for mayChange. */
+  private mountIds = new Set<number>();
   /** How many chroots tasks have made: while 0, every task's root is the sandbox's. */
   private chroots = 0;
   /** A task whose chroot the kernel is making: its group's root is read afresh until the
@@ -106,6 +109,25 @@ export class SandboxFs {
     if (r < 0) return ENOENT;
     if ((statMode(this.statBuf) & S_IFMT) !== S_IFDIR) return ENOTDIR;
     return statNlink(this.statBuf) === 0 ? ENOENT : null;
+  }
+
+  /**
+   * Whether a task may change the file FD (the sentry's fd of it): its mode, owner, times
+   * or attributes. Not when the file lies outside the sandbox's mounts, though the task
+   * holds an fd to it (its stdin redirected from a host file, say): the sandbox's root
+   * may read and write what it was handed, but has no say over the host's files. Pipes,
+   * sockets and memfds belong to no mount anyone walks, and may change.
+   */
+  mayChange(task: Task, fd: number): boolean {
+    const n = native();
+    const name = n.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
+    if (typeof name === 'string' && (!name.startsWith('/') || name.startsWith('/memfd:'))) return true;
+    if (n.statx(fd, '', AT_EMPTY_PATH, STATX_MNT_ID, this.statxBuf) < 0) return false;
+    const id = Number(this.statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id));
+    if (this.mountIds.has(id)) return true;
+    // A mount made since (by the app, through the sentry): read the table again.
+    this.mountIds = mountIdsOf(`/proc/${task.hostTid}/mountinfo`);
+    return this.mountIds.has(id);
   }
 
   /** A task is about to chroot (the kernel makes it, in the task): every group's root is
@@ -264,6 +286,30 @@ export class SandboxFs {
     return null;
   }
 
+  /**
+   * EACCES when FLAGS would reopen, through an fd link, a file outside the sandbox's
+   * mounts with more access than the fd it was handed: a read-only stdin redirected from
+   * a host file stays read-only, and cannot be truncated (Linux would let root reopen it
+   * for writing). Another task's fd links lead to no such file at all.
+   */
+  private reopenDenied(task: Task, t: Target, flags: number): Errno | null {
+    const ownFd = t.kind === 'magic' && t.fd !== undefined;
+    if ((!ownFd && !(t.kind === 'peer' && t.link.startsWith('fd/'))) || (flags & O_PATH) !== 0) return null;
+    const n = native();
+    const probe = this.openTarget(task, t, O_PATH | O_CLOEXEC, 0, 0);
+    if (probe < 0) return null; // the open itself will say why
+    const inside = this.mayChange(task, probe);
+    n.close(probe);
+    if (inside) return null;
+    if (!ownFd) return EACCES;
+    const held = viaTaskFd(task, (t as { fd: number }).fd, fdFlagsAt);
+    if (held < 0) return EACCES;
+    const wants = flags & O_ACCMODE, has = held & O_ACCMODE;
+    const wantsWrite = wants !== O_RDONLY || (flags & O_TRUNC) !== 0, hasWrite = has !== O_RDONLY;
+    const wantsRead = wants !== O_WRONLY, hasRead = has !== O_WRONLY;
+    return (wantsWrite && !hasWrite) || (wantsRead && !hasRead) ? EACCES : null;
+  }
+
   /** Opens a name for a task. The returned fd is the sentry's; the caller injects it.
    * extraResolve adds the task's own narrowing RESOLVE_* flags (openat2). An open that
    * would block on a FIFO settles later (see fifo.ts); stillValid tells whether the task
@@ -287,6 +333,8 @@ export class SandboxFs {
     // A namespace file can be looked at, not held: its fd would serve setns and the NS_GET
     // ioctls, whose namespaces are the sentry's business.
     if ((t.kind === 'magic' || t.kind === 'peer') && t.namespace) return EPERM;
+    const reopened = this.reopenDenied(task, t, flags);
+    if (reopened) return reopened;
     const n = native();
     const openAs = (how: number, howMode: number): number => this.openTarget(task, t, how, howMode, extraResolve);
     if (mayBlock(flags)) {
@@ -457,6 +505,15 @@ export class SandboxFs {
     // is then the honest answer: the sentry's own would be the host's.
     if (fd === -EPERM.code) return ENOENT;
     return fd < 0 ? errnoOf(-fd) : fd;
+  }
+}
+
+/** The mount ids in a mountinfo file; empty if it cannot be read. */
+function mountIdsOf(path: string): Set<number> {
+  try {
+    return new Set(readFileSync(path, 'latin1').split('\n').filter(Boolean).map((line) => Number(line.slice(0, line.indexOf(' ')))));
+  } catch {
+    return new Set();
   }
 }
 

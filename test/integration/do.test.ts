@@ -1,6 +1,6 @@
 // `tsvisor do` end to end: real programs in real sandboxes, compared with native runs.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -337,18 +337,26 @@ describe('tsvisor do walls', () => {
     // Root inside holds CAP_FOWNER, CAP_CHOWN and CAP_DAC_OVERRIDE; the file is the host's.
     const script = [
       'chmod 777 /proc/self/fd/0', 'chown 1:1 /proc/self/fd/0', 'python3 -c "import os; os.fchmod(0, 0o777)"',
-      'python3 -c "import os; os.utime(0)"', 'echo pwned > /proc/self/fd/0', 'truncate -s 0 /proc/self/fd/0',
+      'python3 -c "import os; os.utime(0)"', 'python3 -c "import os; os.setxattr(0, \'user.pwn\', b\'1\')"',
+      'echo pwned > /proc/self/fd/0', 'truncate -s 0 /proc/self/fd/0',
     ].map((t) => `${t} 2>/dev/null || echo refused`).join('; ');
     const stdin = openSync(canary, 'r');
     try {
       const r = spawnSync(process.execPath, [tsvisorBin, 'do', '--', 'sh', '-c', `${script}; cat`], { stdio: [stdin, 'pipe', 'pipe'], encoding: 'utf8' });
-      expect(r.stdout).toBe(`${'refused\n'.repeat(6)}secret\n`);
+      expect(r.stdout).toBe(`${'refused\n'.repeat(7)}secret\n`);
     } finally {
       closeSync(stdin);
     }
     const after = statSync(canary);
     expect([after.mode, after.uid, after.gid, after.mtimeMs, after.size]).toEqual([before.mode, before.uid, before.gid, before.mtimeMs, before.size]);
     expect(readFileSync(canary, 'utf8')).toBe('secret\n');
+    expect(native(['python3', '-c', `import os; print(os.listxattr('${canary}'))`]).stdout).toBe('[]\n');
+    // Nor does its CAP_SETFCAP give a host binary in a mounted directory file capabilities.
+    copyFileSync('/bin/true', join(dir, 'prog'));
+    const setcap = `import os; fd = os.open('${dir}/prog', os.O_RDONLY); os.setxattr(fd, 'security.capability', bytes.fromhex('0100000280000000000000000000000000000000'))`;
+    const fcap = tsvisor(['do', '--mount', `${dir}:${dir}`, '--', 'python3', '-c', setcap]);
+    expect(fcap.stderr).toMatch(/PermissionError: \[Errno 1\]/);
+    expect(native(['python3', '-c', `import os; print(os.listxattr('${dir}/prog'))`]).stdout).toBe('[]\n');
   });
 
   describe('host unix sockets', () => {

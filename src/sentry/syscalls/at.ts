@@ -1,8 +1,9 @@
 // What the *at calls of several families share: a path argument and the file that
 // (dirfd, path) names. Helpers, not handlers: index.ts lists the handler modules.
 import { native } from '../../native.js';
-import { EBADF, ENOENT, EPERM, isErrno, type Errno } from '../abi/errno.js';
-import { AT_FDCWD } from '../abi/fcntl.js';
+import { EBADF, ENOENT, EPERM, errnoOf, isErrno, type Errno } from '../abi/errno.js';
+import { AT_FDCWD, O_CLOEXEC, O_PATH } from '../abi/fcntl.js';
+import { fdFlagsAt, viaTaskFd } from '../task/tasks.js';
 import type { Call } from '../call.js';
 
 /** Copies in the path argument at register i. */
@@ -34,6 +35,22 @@ export function openPathToChange(c: Call, dirfd: number, path: string, nofollow:
   const fd = openPathAt(c, dirfd, path, nofollow, emptyPath);
   if (isErrno(fd) || c.kernel.fs.mayChange(c.task, fd)) return fd;
   native().close(fd);
+  return EPERM;
+}
+
+/** O_PATH fd (the sentry's) of the file behind the task's FD, for a call that changes it
+ * through the fd (fchmod, fsetxattr, ...): EBADF for no fd or an O_PATH one, which gives
+ * no access to its file; EPERM for a host file (SandboxFs.mayChange). */
+export function openTaskFdToChange(c: Call, fd: number): number | Errno {
+  if (fd < 0) return EBADF;
+  const r = viaTaskFd(c.task, fd, (p) => {
+    const flags = fdFlagsAt(p);
+    if (flags < 0) return flags;
+    return flags & O_PATH ? -EBADF.code : native().openat2(AT_FDCWD, p, O_PATH | O_CLOEXEC, 0, 0);
+  });
+  if (r < 0) return r === -ENOENT.code ? EBADF : errnoOf(-r);
+  if (c.kernel.fs.mayChange(c.task, r)) return r;
+  native().close(r);
   return EPERM;
 }
 

@@ -22,7 +22,7 @@ import { mapStatIds, mapStatxIds } from '../ids.js';
 import { fdFlagsAt, fileSizeLimit, signalThread, viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
-import { openPathAt, openPathToChange, pathArg, withFd } from './at.js';
+import { openPathAt, openPathToChange, openTaskFdToChange, pathArg, withFd } from './at.js';
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers.
@@ -655,20 +655,9 @@ export function chroot(c: Call): SyscallResult {
 // the host's /proc link to it.
 
 function onTaskFd(c: Call, fd: number, op: (path: string) => number): SyscallResult {
-  if (fd < 0) return EBADF;
   // An O_PATH fd gives no access to its file: Linux's fdget refuses it. (ftruncate, fchdir
   // and fstat pass through: the kernel judges them, EBADF, allowed and allowed.)
-  const r = viaTaskFd(c.task, fd, (p) => {
-    const flags = fdFlagsAt(p);
-    if (flags < 0) return flags;
-    if (flags & O_PATH) return -EBADF.code;
-    const file = native().openat2(AT_FDCWD, p, O_PATH | O_CLOEXEC, 0, 0);
-    if (file < 0) return file;
-    const mine = c.kernel.fs.mayChange(c.task, file);
-    native().close(file);
-    return mine ? op(p) : -EPERM.code;
-  });
-  return r === -ENOENT.code ? EBADF : ok(r);
+  return withFd(openTaskFdToChange(c, fd), (f) => ok(op(`/proc/self/fd/${f}`)));
 }
 
 /** fchmod(2). */

@@ -2,13 +2,14 @@
 // l* variants and the *xattrat calls of Linux 6.13; and the inode flags of file_getattr and
 // file_setattr (Linux 6.17). The name is resolved by the sentry's walk to an O_PATH fd, and
 // the kernel reads or changes that very file through /proc/self/fd (the f* calls refuse
-// O_PATH fds). The f* variants pass through: they act on granted fds.
+// O_PATH fds). fgetxattr and flistxattr pass through: they read a granted fd; fsetxattr and
+// fremovexattr are the sentry's, as the by-name calls that change a file.
 import { native } from '../../native.js';
 import { E2BIG, EINTR, EINVAL, ENAMETOOLONG, ENOENT, EPERM, ERANGE, errnoOf, isErrno, type Errno } from '../abi/errno.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fcntl.js';
 import type { Call } from '../call.js';
 import type { SyscallResult } from '../result.js';
-import { openPathAt, openPathToChange, pathArg, withFd } from './at.js';
+import { openPathAt, openPathToChange, openTaskFdToChange, pathArg, withFd } from './at.js';
 
 /** linux/limits.h */
 const XATTR_NAME_MAX = 255;
@@ -55,6 +56,11 @@ function byAt(c: Call, flagsReg: number, change = false): Target | Errno {
     if (isErrno(path)) return path;
     return onFd(open(c, c.args.i32(0), path, (atFlags & AT_SYMLINK_NOFOLLOW) !== 0, emptyPath), fn);
   };
+}
+
+/** The file behind the task's fd in register 0, for fsetxattr and fremovexattr. */
+function byFd(c: Call): Target {
+  return (fn) => onFd(openTaskFdToChange(c, c.args.i32(0)), fn);
 }
 
 function onFd(fd: number | Errno, fn: (path: string) => SyscallResult): SyscallResult {
@@ -136,6 +142,12 @@ export const llistxattr = (c: Call): SyscallResult => list(c, byName(c, true), c
 export const setxattr = (c: Call): SyscallResult => set(c, byName(c, false, true), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
 /** lsetxattr(2). */
 export const lsetxattr = (c: Call): SyscallResult => set(c, byName(c, true, true), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
+/** fsetxattr(2): made by the sentry, so that the sandbox's root, which holds CAP_SETFCAP
+ * and CAP_DAC_OVERRIDE, gives no file capabilities and sets no attributes on a host
+ * file it holds an fd to, nor security.* on any (as setxattr by name). */
+export const fsetxattr = (c: Call): SyscallResult => set(c, byFd(c), copyInName(c, 1), c.args.ptr(2), c.args.u64(3), c.args.i32(4));
+/** fremovexattr(2), likewise. */
+export const fremovexattr = (c: Call): SyscallResult => remove(byFd(c), copyInName(c, 1));
 /** removexattr(2). */
 export const removexattr = (c: Call): SyscallResult => remove(byName(c, false, true), copyInName(c, 1));
 /** lremovexattr(2). */

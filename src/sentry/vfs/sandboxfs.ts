@@ -120,11 +120,11 @@ export class SandboxFs {
    */
   mayChange(task: Task, fd: number): boolean {
     const n = native();
-    const name = n.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
-    if (typeof name === 'string' && (!name.startsWith('/') || name.startsWith('/memfd:'))) return true;
     if (n.statx(fd, '', AT_EMPTY_PATH, STATX_MNT_ID, this.statxBuf) < 0) return false;
     const id = Number(this.statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id));
     if (this.mountIds.has(id)) return true;
+    const name = n.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
+    if (typeof name === 'string' && (!name.startsWith('/') || name.startsWith('/memfd:'))) return true;
     // A mount made since (by the app, through the sentry): read the table again.
     this.mountIds = mountIdsOf(`/proc/${task.hostTid}/mountinfo`);
     return this.mountIds.has(id);

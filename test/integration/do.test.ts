@@ -405,7 +405,7 @@ describe('tsvisor do walls', () => {
     const kcore = tsvisor(['do', '--', probe, 'open', '/proc/kcore', 'r', ',', 'open', '/proc/sys/kernel/core_pattern', 'w', ',', 'open', '/proc/self/status', 'r']);
     expect(kcore.stdout).toBe('open /proc/kcore r: ENOENT\nopen /proc/sys/kernel/core_pattern w: EROFS\nopen /proc/self/status r: ok\n');
     // What monitoring libraries read (psutil: vmstat, diskstats) is there, as natively.
-    const stats = ['vmstat', 'diskstats', 'cmdline', 'cgroups', 'interrupts', 'self/smaps_rollup', 'self/uid_map'];
+    const stats = ['vmstat', 'diskstats', 'cmdline', 'cgroups', 'interrupts', 'self/smaps_rollup', 'self/uid_map', 'self/timers', 'self/oom_adj', 'self/projid_map'];
     const readable = tsvisor(['do', '--', '/bin/sh', '-c', `for f in ${stats.join(' ')}; do head -c1 /proc/$f >/dev/null && echo $f; done`]);
     expect(readable.stdout).toBe(stats.map((f) => `${f}\n`).join(''));
     // Global sysctls read as natively; those of the network and IPC namespaces are the

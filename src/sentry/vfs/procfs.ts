@@ -13,6 +13,7 @@ const PER_TASK_FILES = new Set([
   'oom_score', 'oom_score_adj', 'mounts', 'mountinfo', 'io', 'wchan', 'auxv', 'sched',
   'schedstat', 'loginuid', 'sessionid', 'personality', 'timerslack_ns', 'smaps', 'smaps_rollup',
   'uid_map', 'gid_map', 'setgroups', 'numa_maps', 'coredump_filter', 'cpuset', 'arch_status',
+  'timers', 'autogroup', 'oom_adj', 'projid_map', 'timens_offsets', 'ksm_merging_pages', 'ksm_stat',
   // Page flags only: the PFNs need CAP_SYS_ADMIN in the opener, which the sentry drops
   // while it acts for a task.
   'pagemap',
@@ -23,8 +24,9 @@ const PER_TASK_FILES = new Set([
  * /proc; the walk refuses any other, RESOLVE_NO_MAGICLINKS). */
 const PER_TASK_LINKS = new Set(['exe', 'cwd', 'root']);
 
-/** Directories listable inside /proc/<pid>/. */
-const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net']);
+/** Directories listable inside /proc/<pid>/. attr holds the LSM labels, map_files the
+ * links to mapped files, which the kernel itself lets only CAP_SYS_ADMIN follow. */
+const PER_TASK_DIRS = new Set(['fd', 'fdinfo', 'task', 'ns', 'net', 'attr', 'map_files']);
 
 /** Top-level files, directories and links (self, thread-self, net: lstat and readlink
  * see them) besides /proc/sys: what monitoring tools and libraries read (psutil reads
@@ -108,6 +110,7 @@ export function procAllowed(rel: string): boolean {
   // /proc/<pid>/fdinfo/<n> is plain text about the task's own fds; fd/<n> and ns/<name>
   // are links, as above.
   if (rest.length === 2 && (rest[0] === 'fdinfo' || rest[0] === 'fd')) return /^\d+$/.test(rest[1]!);
+  if (rest.length === 2 && (rest[0] === 'attr' || rest[0] === 'map_files')) return true;
   if (rest.length === 2 && rest[0] === 'ns') return true;
   // /proc/<pid>/net/... describes the task's own network namespace (netstat, ss, ip).
   return rest[0] === 'net' && rest.length <= 3;

@@ -19,7 +19,7 @@ import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statDev, sta
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
 import { mapStatIds, mapStatxIds } from '../ids.js';
-import { fdFlagsAt, fileSizeLimit, signalThread, viaTaskFd } from '../task/tasks.js';
+import { fileSizeLimit, signalThread, viaTaskFd } from '../task/tasks.js';
 import { normalize } from '../vfs/path.js';
 import { PIDFD_THREAD } from '../abi/pidfd.js';
 import { openPathAt, openPathToChange, openTaskFdToChange, pathArg, withFd } from './at.js';
@@ -560,11 +560,9 @@ function utimesAt(c: Call, dirfd: number, path: string | null | Errno, times: nu
     // EFAULT), with no flags, and which must give access to its file (O_PATH does not).
     if (dirfd === AT_FDCWD) return EFAULT;
     if (flags) return EINVAL;
-    const fdFlags = dirfd < 0 ? -EBADF.code : viaTaskFd(c.task, dirfd, fdFlagsAt);
-    if (fdFlags < 0 || fdFlags & O_PATH) return EBADF;
   }
   const fd = path === null
-    ? openPathToChange(c, dirfd, '', false, true)
+    ? openTaskFdToChange(c, dirfd)
     : openPathToChange(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0);
   return withFd(fd, (f) => ok(native().utimensat(f, '', times, AT_EMPTY_PATH)));
 }

@@ -253,14 +253,22 @@ export class SandboxFs {
     if (!rest) return { kind: 'peer', procDir, link: what!, via: 'magic', ...(ns ? { namespace: true as const } : {}) };
     if (ns || what === 'exe') return ENOTDIR;
     // A directory the other task holds (its cwd, root, an fd): the walk goes on from its name.
-    const n = native();
-    const dir = n.openat2(this.rootfd, procDir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
-    if (dir < 0) return errnoOf(-dir);
-    const name = n.readlinkat(dir, what!);
-    n.close(dir);
+    const name = this.inProcDir(procDir, (dir) => native().readlinkat(dir, what!));
     if (typeof name === 'number') return errnoOf(-name);
     if (!name.startsWith('/')) return ENOTDIR;
     return { kind: 'root', path: joinPath(name, rest.slice(1)), via: 'magic' };
+  }
+
+  /** FN on an O_PATH fd of PROCDIR (proc/<pid>, in the sandbox's /proc); a negative errno
+   * if there is no such directory. */
+  private inProcDir<T>(procDir: string, fn: (dir: number) => T): T | number {
+    const dir = native().openat2(this.rootfd, procDir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
+    if (dir < 0) return dir;
+    try {
+      return fn(dir);
+    } finally {
+      native().close(dir);
+    }
   }
 
   /** EACCES unless TASK's fs ids are the real, effective and saved ids of the task whose
@@ -449,13 +457,7 @@ export class SandboxFs {
       return n.openat2(this.rootfd, t.path, flags, mode, IN_ROOT | extraResolve);
     }
     if (t.kind === 'sysctl') return n.openInNamespacesOf(task.group.hostTgid, t.hostPath, flags);
-    if (t.kind === 'peer') {
-      const dir = n.openat2(this.rootfd, t.procDir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, IN_ROOT);
-      if (dir < 0) return dir;
-      const fd = n.openat2(dir, t.link, flags, mode, 0);
-      n.close(dir);
-      return fd;
-    }
+    if (t.kind === 'peer') return this.inProcDir(t.procDir, (dir) => n.openat2(dir, t.link, flags, mode, 0));
     if (t.kind === 'own' || t.fd === undefined) return n.openat2(AT_FDCWD, t.hostPath, flags, mode, 0);
     return viaTaskFd(task, t.fd, (p) => n.openat2(AT_FDCWD, p, flags, mode, 0));
   }

@@ -1,6 +1,8 @@
 // seccomp user notification: the ioctls on the listener fd (struct layouts: linux/seccomp.h).
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 
 #include <cstring>
@@ -80,10 +82,22 @@ Napi::Value NotifAddFd(const Napi::CallbackInfo& info) {
   addfd.flags = info[4].As<Napi::Boolean>().Value() ? SECCOMP_ADDFD_FLAG_SEND : 0;
   addfd.srcfd = U32(info[2]);
   addfd.newfd_flags = U32(info[3]);
+  // A signal must not interrupt the ioctl's wait for the target. With SEND the kernel
+  // (6.18 still) marks the call answered before that wait, and an interrupted request is
+  // withdrawn without undoing the mark: the target's call then returns 0, as if fd 0 were
+  // the new file (ld.so saw "file too short"), and a retry finds EINPROGRESS. So every
+  // signal is blocked for the ioctl's span; a process-wide one goes to another thread or
+  // waits the few microseconds, and a fatal one ends the process anyway.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   // why: install srcfd in the target and, with SEND, answer the call with its number in
-  // the same step; without, the target goes on waiting for the caller's answer. EINTR is
-  // safe to retry: the kernel withdraws an interrupted, unprocessed request.
-  return Ret(info.Env(), NoIntr([&] { return ioctl(Int(info[0]), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd); }));
+  // the same step; without, the target goes on waiting for the caller's answer
+  long r = ioctl(Int(info[0]), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+  int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return Ret(info.Env(), r);
 }
 
 Napi::Value NotifIdValid(const Napi::CallbackInfo& info) {

@@ -1,7 +1,7 @@
 // The embedding API (`import { Sandbox } from 'tsvisor'`): captured output, stdin, exit
 // codes, limits, output cap, many sandboxes at once, streams, kill, typed errors.
-import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox, SandboxConfigError, SandboxError, SandboxStartError, type SandboxProcess } from '../../src/api/index.js';
@@ -137,6 +137,24 @@ describe('run()', () => {
     expect(text(nobody.stdout)).toBe('65534\n65534\n2\ndenied\n65534\n');
     expect(text(root.stdout)).toBe('0\n0\n1\n0\n');
     expect(() => new Sandbox({ user: { uid: -1 } })).toThrow(SandboxConfigError);
+  });
+
+  it('answers opens right while the embedding process is flooded with signals', async () => {
+    // A signal that interrupted the sentry's fd injection once made the task's open
+    // return 0 (ld.so then failed "file too short" about once in 40 runs).
+    const reopen = program('reopen');
+    const file = join(scratch(), 'canary');
+    writeFileSync(file, 'reopen canary\n');
+    const ignore = (): void => undefined;
+    process.on('SIGUSR2', ignore);
+    const storm = spawn('/bin/sh', ['-c', `while kill -USR2 ${process.pid}; do sleep 0.0002; done`], { stdio: 'ignore' });
+    try {
+      const r = await new Sandbox().run([reopen, file, '5000']);
+      expect(text(r.stdout)).toBe('wrong opens: 0 of 5000\n');
+    } finally {
+      storm.kill('SIGKILL');
+      process.off('SIGUSR2', ignore);
+    }
   });
 
   it('adds capabilities: SYS_ADMIN lets root mount a tmpfs inside', async () => {

@@ -41,7 +41,7 @@ function which(cmd) {
 const systems = [{ name: 'native', wrap: (argv) => argv }];
 systems.push({
   name: 'tsvisor',
-  wrap: (argv, rw) => [process.execPath, join(repo, 'bin', 'tsvisor'), 'do', ...(rw ? ['--mount', `${rw}:${rw}`] : []), '--', ...argv],
+  wrap: (argv, rw) => [join(repo, 'bin', 'tsvisor'), 'do', ...(rw ? ['--mount', `${rw}:${rw}`] : []), '--', ...argv],
 });
 const runsc = which('runsc');
 if (runsc && process.getuid?.() === 0) {
@@ -346,7 +346,7 @@ for (const w of whole) if (w.skip) console.log(`${w.name}: skipped (${w.skip})`)
     for (const d of ['bin', 'etc', 'tmp', 'proc', 'dev', 'sys']) mk(join(rootfs, d), { recursive: true });
     copyFileSync(busybox, join(rootfs, 'bin', 'busybox'));
     for (const a of ['sh', 'true']) symlinkSync('busybox', join(rootfs, 'bin', a));
-    const tsv = [process.execPath, join(repo, 'bin', 'tsvisor')];
+    const tsv = [join(repo, 'bin', 'tsvisor')];
     spawnSync(tsv[0], [...tsv.slice(1), 'spec', '--bundle', dir]);
     const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     spec.process.terminal = false;

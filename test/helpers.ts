@@ -34,13 +34,14 @@ function toRun(r: SpawnSyncReturns<string>): Run {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs `tsvisor ARGS...`. */
-export function tsvisor(args: string[], opts: { input?: string; cwd?: string; timeout?: number } = {}): Run {
+/** Runs `tsvisor ARGS...` as a user does (bin/tsvisor itself), in ENV if given. */
+export function tsvisor(args: string[], opts: { input?: string; cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}): Run {
   return toRun(
-    spawnSync(process.execPath, [tsvisorBin, ...args], {
+    spawnSync(tsvisorBin, args, {
       encoding: 'utf8',
       input: opts.input,
       cwd: opts.cwd,
+      env: opts.env,
       timeout: opts.timeout ?? 30_000,
     }),
   );

@@ -8,6 +8,7 @@ import type { BindMount, SandboxMount, TmpfsMount, startSandbox } from '../sandb
 import { UsageError, fail, EXIT_SETUP } from './errors.js';
 import { addLimitOptions, parseLimitOptions, type LimitOptions } from './limits.js';
 import { limitMessage, usageRecord, type UsageRecord } from '../sandbox/usage.js';
+import { callerEnv } from '../caller-env.js';
 
 export interface DoOptions {
   root?: string;
@@ -81,8 +82,7 @@ export function parseTmpfs(spec: string): TmpfsMount {
 }
 
 function parseEnv(list: string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const env = callerEnv();
   for (const kv of list) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--env \`${kv}\`: expected K=V`);

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Cgroup, CgroupError } from '../sandbox/cgroup.js';
+import { ownNodeEnv } from '../caller-env.js';
 import { request } from './control.js';
 import { cgroupUpdateOf } from './resources.js';
 import { supervise, type DaemonOptions } from './supervisor.js';
@@ -86,7 +87,7 @@ function spawnDaemon(dir: string, record: StateRecord, terminal: boolean): Super
     // would make a caller that reads it to EOF (containerd's shim does) wait forever.
     stdio: terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
     cwd: dir,
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    env: ownNodeEnv(),
   });
   const daemon = procRef(child.pid ?? 0);
   if (daemon) {

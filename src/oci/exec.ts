@@ -18,6 +18,7 @@ import { native } from '../native.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
 import { Cgroup } from '../sandbox/cgroup.js';
 import type { Globals } from './container.js';
+import { ownNodeEnv } from '../caller-env.js';
 import { envRecord } from './convert.js';
 import { compileOciSeccomp, type OciSeccomp } from './seccomp-profile.js';
 import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
@@ -355,7 +356,7 @@ export async function exec(g: Globals, id: string, o: ExecOptions): Promise<numb
     // caller that reads it to EOF (containerd's shim does) wait for the daemon's end.
     stdio: plan.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
     cwd: '/',
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    env: ownNodeEnv(),
   });
   const msg = await new Promise<string>((done) => {
     let m = '';

@@ -231,6 +231,16 @@ describe('tsvisor do runs programs', () => {
     expect(r.stdout).toBe('piped input\n');
   });
 
+  it("hands the caller's environment on as it was, NODE_EXTRA_CA_CERTS included", () => {
+    // bin/tsvisor starts node without NODE_EXTRA_CA_CERTS (45 ms of certificate loading)
+    // and must give it back to the program, set, empty or unset alike.
+    const show = ['do', '--env', 'ADDED=1', '--', '/bin/sh', '-c', 'echo "${NODE_EXTRA_CA_CERTS-unset}|$KEPT|$ADDED"; env | grep -c ^TSVISOR_CALLER'];
+    const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
+    expect(tsvisor(show, { env: { ...rest, KEPT: 'k', NODE_EXTRA_CA_CERTS: '/a b/$c' } }).stdout).toBe('/a b/$c|k|1\n0\n');
+    expect(tsvisor(show, { env: { ...rest, KEPT: 'k', NODE_EXTRA_CA_CERTS: '' } }).stdout).toBe('|k|1\n0\n');
+    expect(tsvisor(show, { env: { ...rest, KEPT: 'k' } }).stdout).toBe('unset|k|1\n0\n');
+  });
+
   it('answers the sandbox identity', () => {
     const r = tsvisor(['do', '--hostname', 'box', '--', probe, 'uname', ',', 'pid']);
     expect(r.stdout).toBe('uname: Linux box x86_64\npid: 2 ppid: 1\n');

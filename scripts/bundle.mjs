@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the CLI (bin/tsvisor's entry) and the OCI daemons with esbuild into dist/bundle/,
-// one CommonJS file each, which bin/boot.mjs loads with a V8 code cache: one file to read
+// one CommonJS file each, which bin/boot.cjs loads with a V8 code cache: one file to read
 // and compile, no module resolution, and the compile itself mostly cached. Run by
 // `npm run build`, `prepare` and `pretest`, after gen-validators.mjs (it bundles from src/)
 // and tsc (it reads the command names from dist/).
@@ -8,11 +8,12 @@
 // dist/bundle/ holds:
 // - cli.cjs, daemon.cjs, exec-daemon.cjs: the bundles. The daemons run on evaluation;
 //   the CLI exports main().
-// - daemon.mjs, exec-daemon.mjs: what `create` and `exec --detach` spawn (node FILE ...),
-//   found beside the bundle that spawns them (src/oci/container.ts, exec.ts).
+// - daemon-main.cjs, exec-daemon-main.cjs: what `create` and `exec --detach` spawn
+//   (node FILE ...), found beside the bundle that spawns them (src/oci/container.ts,
+//   exec.ts).
 // - manifest.json: each bundle's content hash, which names its code cache (V8 would take
 //   a cache of another build of the same length), and the CLI's command names, which
-//   key the caches (bin/boot.mjs).
+//   key the caches (bin/boot.cjs).
 // Files outside dist are found from the package root (src/package-root.ts).
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ await build({
 const hashes = {};
 for (const name of Object.keys(entries)) {
   hashes[name] = createHash('sha256').update(readFileSync(`${outdir}/${name}.cjs`)).digest('hex').slice(0, 16);
-  if (name !== 'cli') writeFileSync(`${outdir}/${name}.mjs`, `import { boot } from '../../bin/boot.mjs';\n\nboot(${JSON.stringify(name)});\n`);
+  if (name !== 'cli') writeFileSync(`${outdir}/${name}-main.cjs`, `require('../../bin/boot.cjs').boot(${JSON.stringify(name)});\n`);
 }
 const { program } = await import(`${root}dist/cli/index.js`);
 const commands = program().commands.map((c) => c.name());

@@ -19,7 +19,7 @@ import { isAlive, procRef, tree } from './proc.js';
 import type { Spec } from './spec.js';
 import { containerDir, ensureRoot, loadContainer, NotFound, writeJsonAtomic, type Container, type StateRecord } from './state.js';
 
-const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon.mjs');
+const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon-main.cjs');
 
 export interface Globals {
   root: string;

@@ -1,4 +1,4 @@
-// The daemon of one container: `create` spawns it (node dist/bundle/daemon.mjs DIR) to
+// The daemon of one container: `create` spawns it (node dist/bundle/daemon-main.cjs DIR) to
 // supervise the container (supervisor.ts) from the container's directory, and waits on
 // fd 3 (ready.ts) until it is ready to start. It exits with the container's status.
 import { supervise } from './supervisor.js';
@@ -6,7 +6,7 @@ import { ReadyPipe } from './ready.js';
 
 const dir = process.argv[2];
 if (!dir) {
-  process.stderr.write('usage: daemon.mjs DIR (started by `tsvisor create`)\n');
+  process.stderr.write('usage: daemon-main.cjs DIR (started by `tsvisor create`)\n');
   process.exit(2);
 }
 process.chdir(dir);

@@ -1,4 +1,4 @@
-// The detached sentry of one `exec --detach` (src/oci/exec.ts): `node exec-daemon.mjs PLAN`
+// The detached sentry of one `exec --detach` (src/oci/exec.ts): `node exec-daemon-main.cjs PLAN`
 // with exec's stdio (none with a terminal: the launcher sends the pty's master to the
 // plan's console socket) and a readiness pipe on fd 3. It runs the process, says "ok" on fd 3
 // once the process waits for the sentry (or "error: ..."), and exits with the process's

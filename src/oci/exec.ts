@@ -28,7 +28,7 @@ import { isAlive } from './proc.js';
 import type { Spec } from './spec.js';
 import { loadContainer } from './state.js';
 
-const execDaemonJs = join(dirname(fileURLToPath(import.meta.url)), 'exec-daemon.mjs');
+const execDaemonJs = join(dirname(fileURLToPath(import.meta.url)), 'exec-daemon-main.cjs');
 
 export interface ExecOptions {
   /** --process FILE: the whole process (OCI `process` JSON). */

@@ -279,9 +279,9 @@ describe('docker on tsvisor', () => {
     docker(['rm', stubborn]);
 
     const id = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sleep', '600']).stdout.trim();
-    // The container's daemon runs `daemon.mjs STATE_DIR`, STATE_DIR ending in the id.
+    // The container's daemon runs `daemon-main.cjs STATE_DIR`, STATE_DIR ending in the id.
     const daemons = processesMentioning(id).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
-    const stateDir = daemons.find((argv) => argv[1]?.endsWith('/daemon.mjs'))?.[2];
+    const stateDir = daemons.find((argv) => argv[1]?.endsWith('/daemon-main.cjs'))?.[2];
     expect(stateDir).toMatch(new RegExp(`/${id}$`));
     expect(existsSync(stateDir!)).toBe(true);
     expect(docker(['rm', '-f', id]).status).toBe(0);

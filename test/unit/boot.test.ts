@@ -1,4 +1,4 @@
-// bin/boot.mjs keeps a V8 code cache of each bundle. Cached bytecode is code, so a cache
+// bin/boot.cjs keeps a V8 code cache of each bundle. Cached bytecode is code, so a cache
 // anyone else could have written must never be used; a stale or broken one is replaced.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';

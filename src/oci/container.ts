@@ -248,6 +248,18 @@ async function reapDaemon(c: Container, graceMs: number): Promise<void> {
 }
 
 export async function remove(g: Globals, id: string, force: boolean): Promise<void> {
+  try {
+    await removeLocked(g, id, force);
+  } catch (err) {
+    // runc's rule: --force of a container that is not there is no error (containerd's
+    // shim deletes that way after its delete); a create that died before writing its
+    // state leaves a directory, which goes.
+    if (!(force && err instanceof NotFound)) throw err;
+    rmSync(containerDir(g.root, id), { recursive: true, force: true });
+  }
+}
+
+async function removeLocked(g: Globals, id: string, force: boolean): Promise<void> {
   await locked(g.root, id, async (c) => {
     const status = c.status;
     if ((status === 'running' || status === 'paused') && !force) {
@@ -260,8 +272,8 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
     }
     // A foreground `run` supervises its container itself: it is done with it by now.
     if (c.record.daemon?.pid !== process.pid) await reapDaemon(c, 5000);
-    // The daemon removes the cgroup as the sandbox ends; one killed before it could leaves
-    // it (and maybe a straggler) for us.
+    // The cgroup lasts until delete, as runc's (the daemon empties it as the sandbox
+    // ends); a daemon killed first may leave a straggler in it too.
     if (c.runtime?.cgroup) {
       await Cgroup.reopen(c.runtime.cgroup)
         .destroy()

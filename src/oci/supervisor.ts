@@ -113,6 +113,7 @@ export function supervise(host: SupervisorHost): (why: string) => void {
     if (sandbox) {
       sandbox.kill();
       await Promise.race([sandbox.exited, sleep(5000, undefined, { ref: false })]);
+      await sandbox.cgroup?.destroy().catch((err: Error) => log.warn(`removing the sandbox's cgroup: ${err.message}`));
     }
     if (poststop) await runHooksWarning('poststop', spec.hooks?.poststop, { ...hookState('stopped'), pid: 0 }, (m) => log.warn(m));
     await end(125, msg);
@@ -162,6 +163,7 @@ export function supervise(host: SupervisorHost): (why: string) => void {
         detach: opts.detach,
         // Empty is absent: the runtime picks (runtime-spec config-linux.md).
         cgroupsPath: spec.linux?.cgroupsPath || undefined,
+        keepCgroup: true,
         stdio: 'inherit',
         holdUntilStart: true,
         newSession: true,

@@ -105,6 +105,10 @@ export interface SandboxOptions {
   /** An OCI linux.cgroupsPath: the sandbox's cgroup goes there instead (src/sandbox/cgroup.ts,
    * cgroupsPathOf). */
   cgroupsPath?: string;
+  /** The cgroup outlives the sandbox (emptied, not removed): an OCI container's goes with
+   * `delete`, as runc's does, since containerd's shim reads the end's stats and OOM
+   * events from it after the exit. */
+  keepCgroup?: boolean;
   /** Run in a user namespace of the caller's own (launcher `--userns`): forced by true,
    * and always so when this process is not root. */
   rootless?: boolean;
@@ -392,8 +396,9 @@ export class RunningSandbox {
     };
   }
 
-  /** Reads what the sandbox used, then removes its cgroup (killing any straggler: the
-   * launcher has exited, but a task could have escaped its pid namespace's end). */
+  /** Reads what the sandbox used, then removes its cgroup unless kept (killing any
+   * straggler: the launcher has exited, but a task could have escaped its pid namespace's
+   * end). */
   private async closeCgroup(wallTimeMs: number): Promise<SandboxUsage> {
     const none: SandboxUsage = { wallTimeMs, cpuTimeMs: null, peakMemoryBytes: null, tasks: null, oomKills: 0, memoryLimitHits: 0, pidsLimitHits: 0 };
     if (!this.cgroup) return none;
@@ -413,7 +418,7 @@ export class RunningSandbox {
       this.opts.log.warn(`reading the sandbox's usage: ${(err as Error).message}`);
       return none;
     } finally {
-      await this.cgroup.destroy().catch((err: Error) => this.opts.log.warn(`removing the sandbox's cgroup: ${err.message}`));
+      if (!this.opts.keepCgroup) await this.cgroup.destroy().catch((err: Error) => this.opts.log.warn(`removing the sandbox's cgroup: ${err.message}`));
     }
   }
 }

@@ -112,7 +112,12 @@ describe.runIf(isRoot)('linux.cgroupsPath', () => {
     expect(oci(['resume', 'cg-abs']).status).toBe(0);
     await until('thawed', () => !frozen());
 
-    expect(oci(['delete', '--force', 'cg-abs']).status).toBe(0);
+    expect(oci(['kill', 'cg-abs', 'KILL']).status).toBe(0);
+    await until('stopped', () => JSON.parse(oci(['state', 'cg-abs']).stdout).status === 'stopped');
+    // As runc's, the cgroup outlives the container until delete: containerd's shim reads
+    // the end's stats and OOM events there.
+    for (const d of dirs) expect(procsOf(d), d).toEqual([]);
+    expect(oci(['delete', 'cg-abs']).status).toBe(0);
     for (const d of dirs) expect(existsSync(d), d).toBe(false);
   });
 

@@ -391,6 +391,9 @@ describe('OCI errors', () => {
     expect(oci(['start', 'nope']).stderr).toMatch(/container `nope` does not exist/);
     expect(oci(['kill', 'nope']).status).toBe(1);
     expect(oci(['delete', 'nope']).status).toBe(1);
+    // As runc: --force deletes what is there, and nothing is no error (containerd's shim
+    // deletes with --force after its delete).
+    expect(oci(['delete', '--force', 'nope'])).toMatchObject({ status: 0, stderr: '' });
     expect(oci(['state', '../etc']).stderr).toMatch(/container id `\.\.\/etc` may contain only/);
 
     const dir = bundle((s) => (s.process.args = ['sleep', '60']));

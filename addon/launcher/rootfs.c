@@ -575,7 +575,8 @@ static void mount_sys(const char *root, const struct options *opts)
 	char path[PATH_MAX], src[PATH_MAX];
 
 	make_mount_point(root, "/sys", path);
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") < 0)
+	/* Named "sysfs": the sentry shows it as the sandbox's sysfs (src/sentry/vfs/procfiles.ts). */
+	if (mount("sysfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") < 0)
 		fail("mount `/sys`");
 	for (size_t i = 0; i < sizeof sys_host_trees / sizeof *sys_host_trees; i++) {
 		join_path(src, "/sys", sys_host_trees[i]);
@@ -978,9 +979,10 @@ void build_rootfs(const struct options *opts)
 		mount_rootfs(staging, root, opts->rootfs, !opts->no_overlay);
 	else
 		mount_host_mounts(staging, root, &host);
+	/* In the order of runc's and Docker's default mounts, which runtime-tools checks. */
 	mount_proc(root);
-	mount_sys(root, opts);
 	mount_dev(root);
+	mount_sys(root, opts);
 	mount_binds(root, opts);
 	protect_paths(root, opts);
 	if (opts->readonly_root)

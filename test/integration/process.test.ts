@@ -118,10 +118,12 @@ it('shows the CPU topology and its own cgroups, read-only, in /sys', () => {
     'awk \'$9 ~ /^cgroup/ && $4 != "/" { print "bad root: " $0 }\' /proc/self/mountinfo',
     'grep -v "^[0-9]*:[^:]*:/$" /proc/self/cgroup',
     'ls /sys',
+    // The sandbox's sysfs, as mount tables and statfs show it (a tmpfs of host trees).
+    'findmnt -n -o FSTYPE,SOURCE /sys; grep " /sys " /proc/mounts | cut -d" " -f1-3; stat -f -c %T /sys /sys/fs',
   ].join('; ');
   const r = tsvisor(['do', '--memory', '256m', '--pids', '100', '--', 'sh', '-c', limits]);
   // pids.max counts the launcher's own tasks besides the 100 (sandbox-cgroup.ts).
-  expect(r.stdout).toMatch(/^268435456\n10\d\nRead-only file system\ndevices\nfs\nkernel\n$/);
+  expect(r.stdout).toMatch(/^268435456\n10\d\nRead-only file system\ndevices\nfs\nkernel\nsysfs +sysfs\nsysfs \/sys sysfs\nsysfs\nsysfs\n$/);
 });
 
 it('lets a process write its own OOM score and name through its /proc, and only its own', () => {

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { sysAsSysfs } from '../../src/sentry/vfs/procfiles.js';
 import { maskedProcPaths } from '../../src/sentry/vfs/procfs.js';
 import { scratch } from '../helpers.js';
 
@@ -18,4 +19,20 @@ it('finds entries to mask in this kernel\'s /proc, and none that programs read',
   const masked = maskedProcPaths();
   expect(masked.length).toBeGreaterThan(0);
   for (const read of ['/proc/cpuinfo', '/proc/meminfo', '/proc/self', '/proc/sys', '/proc/sys/kernel', '/proc/sys/net', '/proc/sysvipc']) expect(masked).not.toContain(read);
+});
+
+it('shows the launcher\'s /sys as a sysfs in mountinfo and mounts, and no other tmpfs', () => {
+  const mountinfo = [
+    '77 69 0:51 / /sys ro,nosuid,nodev,noexec,relatime - tmpfs sysfs ro,mode=555',
+    '78 77 0:52 / /sys/x rw - tmpfs sysfs rw',
+    '79 69 0:53 / /tmp rw - tmpfs sysfs rw,size=10k',
+    '80 69 0:54 / /sys rw - tmpfs tmpfs rw',
+  ].join('\n');
+  expect(sysAsSysfs(mountinfo).split('\n')).toEqual([
+    '77 69 0:51 / /sys ro,nosuid,nodev,noexec,relatime - sysfs sysfs ro',
+    '78 77 0:52 / /sys/x rw - tmpfs sysfs rw',
+    '79 69 0:53 / /tmp rw - tmpfs sysfs rw,size=10k',
+    '80 69 0:54 / /sys rw - tmpfs tmpfs rw',
+  ]);
+  expect(sysAsSysfs('sysfs /sys tmpfs ro,nosuid,mode=555 0 0\ntmpfs /sys tmpfs rw 0 0\n')).toBe('sysfs /sys sysfs ro,nosuid 0 0\ntmpfs /sys tmpfs rw 0 0\n');
 });

@@ -13,9 +13,9 @@ import {
   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_PATH,
   O_TRUNC, O_VALID, O_WRONLY, O_ACCMODE, O_RDONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_BENEATH,
   RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
-  S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR,
+  S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, X_OK, __O_TMPFILE, S_IFDIR, SYSFS_MAGIC, TMPFS_MAGIC,
 } from '../abi/fcntl.js';
-import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATX__RESERVED, statDev, statMode, statSize, statxDev } from '../abi/stat.js';
+import { SIZEOF_STAT, SIZEOF_STATFS, SIZEOF_STATX, STATFS_OFFSETS, STATX__RESERVED, statDev, statMode, statSize, statxDev } from '../abi/stat.js';
 import type { Call } from '../call.js';
 import { CONTINUE, InjectFd, type SyscallResult } from '../result.js';
 import { mapStatIds, mapStatxIds } from '../ids.js';
@@ -196,7 +196,14 @@ const statfsBuf = Buffer.alloc(SIZEOF_STATFS);
 export function statfs(c: Call): SyscallResult {
   const path = pathArg(c, 0);
   if (isErrno(path)) return path;
-  const r = withFd(openPathAt(c, AT_FDCWD, path, false, false), (f) => ok(native().fstatfs(f, statfsBuf)));
+  const r = withFd(openPathAt(c, AT_FDCWD, path, false, false), (f) => {
+    const got = ok(native().fstatfs(f, statfsBuf));
+    // The launcher's /sys is the sandbox's sysfs (SandboxFs.onSysfsView).
+    if (got === 0 && statfsBuf.readUInt32LE(STATFS_OFFSETS.f_type) === TMPFS_MAGIC && c.kernel.fs.onSysfsView(c.task, f)) {
+      statfsBuf.writeBigInt64LE(BigInt(SYSFS_MAGIC), STATFS_OFFSETS.f_type);
+    }
+    return got;
+  });
   if (r !== 0) return r;
   return c.copyOut(c.args.ptr(1), statfsBuf) ?? 0;
 }

@@ -2,7 +2,10 @@
 // - mounts and mountinfo, whose overlay options name the host directories behind the
 //   sandbox's private layer (lowerdir=, upperdir=, workdir=), and whose cgroup mounts'
 //   roots the kernel prints relative to the reader's cgroup namespace: the sentry's, not
-//   the task's, which shows the task's own cgroup as / (as /proc/self/cgroup does);
+//   the task's, which shows the task's own cgroup as / (as /proc/self/cgroup does); and
+//   whose /sys, a read-only tmpfs holding the host's sysfs trees the sandbox may see (the
+//   launcher names it "sysfs"), is the sandbox's sysfs, as programs and runtime-tools
+//   expect to find it;
 // - meminfo, which shows the sandbox's memory limit as the machine's memory when one is
 //   set, as gVisor and LXCFS do, so that runtimes sizing their heaps from it (the JVM,
 //   Node, Go's GC tuning, databases) size them for the sandbox;
@@ -27,8 +30,8 @@ export interface ProcView {
  * kernel's text is right as it is. readerCgroups gives the reading task's
  * /proc/<pid>/cgroup as the sentry reads it. */
 export function procRewriter(rel: string, view: ProcView, readerCgroups: () => string): ((text: string) => string) | null {
-  if (/^\d+(\/task\/\d+)?\/mountinfo$/.test(rel)) return (text) => cgroupRootsAsReader(hideHostPaths(text), readerCgroups());
-  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/mounts$/.test(rel)) return hideHostPaths;
+  if (/^\d+(\/task\/\d+)?\/mountinfo$/.test(rel)) return (text) => cgroupRootsAsReader(sysAsSysfs(hideHostPaths(text)), readerCgroups());
+  if (rel === 'mounts' || /^\d+(\/task\/\d+)?\/mounts$/.test(rel)) return (text) => sysAsSysfs(hideHostPaths(text));
   if (rel === 'meminfo') {
     const mem = view.memory();
     return mem ? (text) => sandboxMeminfo(text, mem) : null;
@@ -52,6 +55,14 @@ const HOST_PATH_OPTION = /,(?:lowerdir|upperdir|workdir)=(?:\\.|[^,\s\\])*/g;
 /** mounts or mountinfo without the overlay options that name host directories. */
 export function hideHostPaths(text: string): string {
   return text.replace(HOST_PATH_OPTION, '');
+}
+
+/** mounts or mountinfo with the launcher's /sys as a sysfs: its type, and no tmpfs options
+ * (mode=). A tmpfs the app mounts is never named so. */
+export function sysAsSysfs(text: string): string {
+  return text
+    .replace(/^(\S+ \S+ \S+ \S+ \/sys .* - )tmpfs sysfs (r[ow])\S*$/gm, '$1sysfs sysfs $2')
+    .replace(/^sysfs \/sys tmpfs (\S+) 0 0$/gm, (_line, opts: string) => `sysfs /sys sysfs ${opts.split(',').filter((o) => !o.startsWith('mode=')).join(',')} 0 0`);
 }
 
 /**

@@ -70,6 +70,8 @@ export class SandboxFs {
   private readonly statxBuf = Buffer.alloc(SIZEOF_STATX);
   /** The ids of the sandbox's mounts (mountinfo's first field), for mayChange. */
   private mountIds = new Set<number>();
+  /** The mount id of the launcher's /sys, once known (-1: none). */
+  private sysfsViewId: number | undefined;
   /** How many chroots tasks have made: while 0, every task's root is the sandbox's. */
   private chroots = 0;
   /** A task whose chroot the kernel is making: its group's root is read afresh until the
@@ -128,6 +130,14 @@ export class SandboxFs {
     // A mount made since (by the app, through the sentry): read the table again.
     this.mountIds = mountIdsOf(`/proc/${task.hostTid}/mountinfo`);
     return this.mountIds.has(id);
+  }
+
+  /** Whether FD lies on the launcher's /sys, a tmpfs named "sysfs" that the sandbox sees
+   * as its sysfs (vfs/procfiles.ts). Its mount id is learnt once. */
+  onSysfsView(task: Task, fd: number): boolean {
+    if (native().statx(fd, '', AT_EMPTY_PATH, STATX_MNT_ID, this.statxBuf) < 0) return false;
+    this.sysfsViewId ??= sysfsViewIdOf(`/proc/${task.hostTid}/mountinfo`);
+    return Number(this.statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id)) === this.sysfsViewId;
   }
 
   /** A task is about to chroot (the kernel makes it, in the task): every group's root is
@@ -516,6 +526,16 @@ function mountIdsOf(path: string): Set<number> {
     return new Set(readFileSync(path, 'latin1').split('\n').filter(Boolean).map((line) => Number(line.slice(0, line.indexOf(' ')))));
   } catch {
     return new Set();
+  }
+}
+
+/** The id of the launcher's /sys in a mountinfo file, or -1. */
+function sysfsViewIdOf(path: string): number {
+  try {
+    const line = /^(\d+) \S+ \S+ \S+ \/sys \S+ .*- tmpfs sysfs /m.exec(readFileSync(path, 'latin1'));
+    return line ? Number(line[1]) : -1;
+  } catch {
+    return -1;
   }
 }
 

@@ -43,6 +43,16 @@ struct cgroup_view {
 	const char *dir;
 };
 
+/* One `--device PATH:TYPE:MAJOR:MINOR:MODE:UID:GID` (OCI linux.devices), made in /dev. */
+struct device {
+	const char *path; /* absolute, beneath /dev */
+	char type;        /* c, b, u or p */
+	unsigned int major, minor;
+	mode_t mode; /* permission bits */
+	uid_t uid;
+	gid_t gid;
+};
+
 /* The parsed command line; strings point into argv (or into one copy per --mount). */
 struct options {
 	const char *staging;  /* --staging DIR, required */
@@ -85,6 +95,8 @@ struct options {
 	size_t n_readonly_paths;
 	const char **masks;          /* --mask PATH...: made inaccessible (rootfs.c) */
 	size_t n_masks;
+	struct device *devices;      /* --device ...: nodes made in /dev (rootfs.c) */
+	size_t n_devices;
 	bool has_oom_score_adj;      /* --oom-score-adj N given (identity.c) */
 	int oom_score_adj;           /* in [-1000, 1000] */
 	uint64_t caps;              /* --caps MASK: capabilities the workload keeps, else none */

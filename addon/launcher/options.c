@@ -7,6 +7,7 @@
  *                    [--cgroup-view NAME:DIR]...
  *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK [--ambient MASK]]
  *                    [--readonly-path PATH]... [--mask PATH]... [--oom-score-adj N]
+ *                    [--device PATH:TYPE:MAJOR:MINOR:MODE:UID:GID]...
  *                    [--no-init] [--new-privs] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
  *                    [--uid N] [--gid N] [--groups N,...] [--umask M] [--oom-score-adj N]
@@ -51,6 +52,7 @@
 #define OPT_AMBIENT 0x225
 #define OPT_NEW_PRIVS 0x226
 #define OPT_CGROUP_VIEW 0x227
+#define OPT_DEVICE 0x228
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -113,6 +115,27 @@ static bool parse_fd(const char *arg, int *fd)
 		return false;
 	*fd = (int)v;
 	return true;
+}
+
+/* Parses PATH:TYPE:MAJOR:MINOR:MODE:UID:GID (MODE octal, PATH beneath /dev, no `..`). */
+static bool parse_device(const char *arg, struct device *d)
+{
+	const char *colon = strchr(arg, ':');
+	char type;
+	unsigned int mode;
+	int n = 0;
+
+	if (!colon || strncmp(arg, "/dev/", 5) != 0 || colon == arg + 5 ||
+	    memmem(arg, colon - arg, "/..", 3))
+		return false;
+	if (sscanf(colon + 1, "%c:%u:%u:%o:%u:%u%n", &type, &d->major, &d->minor, &mode, &d->uid,
+		   &d->gid, &n) != 6 ||
+	    colon[1 + n] != '\0' || !strchr("cbup", type) || mode > 07777)
+		return false;
+	d->path = strndup(arg, colon - arg);
+	d->type = type;
+	d->mode = mode;
+	return d->path != NULL;
 }
 
 /* A capability mask as /proc/PID/status prints one: hexadecimal, bit N for capability N. */
@@ -187,6 +210,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "detach", no_argument, NULL, OPT_DETACH },
 		{ "readonly-path", required_argument, NULL, OPT_READONLY_PATH },
 		{ "mask", required_argument, NULL, OPT_MASK },
+		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ },
 		{ "new-privs", no_argument, NULL, OPT_NEW_PRIVS },
 		{ NULL, 0, NULL, 0 },
@@ -204,8 +228,10 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		.readonly_paths = calloc(argc, sizeof(const char *)),
 		.masks = calloc(argc, sizeof(const char *)),
 		.cgroup_views = calloc(argc, sizeof(struct cgroup_view)),
+		.devices = calloc(argc, sizeof(struct device)),
 	};
-	if (!opts->mounts || !opts->readonly_paths || !opts->masks || !opts->cgroup_views)
+	if (!opts->mounts || !opts->readonly_paths || !opts->masks || !opts->cgroup_views ||
+	    !opts->devices)
 		return "out of memory";
 	opterr = 0;
 	/* "+": stop at the first non-option, so PROG's own flags are left alone; ":": report a
@@ -321,6 +347,13 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 			if (optarg[0] != '/')
 				return set_error("`--mask %s`: want an absolute path", optarg);
 			opts->masks[opts->n_masks++] = optarg;
+			break;
+		case OPT_DEVICE:
+			if (!parse_device(optarg, &opts->devices[opts->n_devices]))
+				return set_error("`--device %s`: want PATH:TYPE:MAJOR:MINOR:MODE:UID:GID, "
+						 "PATH beneath /dev, TYPE c, b, u or p",
+						 optarg);
+			opts->n_devices++;
 			break;
 		case OPT_OOM_SCORE_ADJ:
 			if (!set_oom_score_adj_option(opts, optarg))

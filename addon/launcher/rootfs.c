@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -601,18 +602,77 @@ static void mount_sys(const char *root, const struct options *opts)
  * read-only mount all the same, but chmod, chown, utimes and xattrs of the node (which
  * the sandbox's root may make) would change the host's /dev/null.
  */
-static void bind_host_devices(const char *dev)
+static void bind_host_device(const char *host, const char *target)
 {
 	const unsigned int attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+
+	if (make_empty_file_at(AT_FDCWD, target) < 0)
+		fail("create `%s`", host);
+	if (bind_tree(host, AT_FDCWD, target, attrs, false) < 0)
+		fail("bind `%s`", host);
+}
+
+static void bind_host_devices(const char *dev)
+{
 	char host[PATH_MAX], target[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof host_devices / sizeof *host_devices; i++) {
 		join_path(host, "/dev", host_devices[i]);
 		join_path(target, dev, host_devices[i]);
-		if (make_empty_file_at(AT_FDCWD, target) < 0)
-			fail("create `%s`", host);
-		if (bind_tree(host, AT_FDCWD, target, attrs, false) < 0)
-			fail("bind `%s`", host);
+		bind_host_device(host, target);
+	}
+}
+
+/* The host's /dev node of D's type and number, if it is one of those /dev binds, else NULL. */
+static const char *host_device_of(const struct device *d, char host[PATH_MAX])
+{
+	struct stat st;
+
+	if (d->type != 'c' && d->type != 'u')
+		return NULL;
+	for (size_t i = 0; i < sizeof host_devices / sizeof *host_devices; i++) {
+		join_path(host, "/dev", host_devices[i]);
+		if (stat(host, &st) == 0 && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == makedev(d->major, d->minor))
+			return host;
+	}
+	return NULL;
+}
+
+/*
+ * OCI linux.devices, made in /dev (a path already there stays as it is). One of /dev's
+ * own devices is bound from the host like them; a FIFO is a FIFO; any other node is made
+ * as asked but opens nothing, since /dev is nodev: the sentry opens files for tasks in the
+ * host's namespaces, so a device such as /dev/net/tun would act there.
+ */
+static void make_devices(const char *dev, const struct options *opts)
+{
+	for (size_t i = 0; i < opts->n_devices; i++) {
+		const struct device *d = &opts->devices[i];
+		char target[PATH_MAX], host[PATH_MAX];
+		const char *bound;
+		struct stat st;
+
+		join_path(target, dev, d->path + strlen("/dev"));
+		if (lstat(target, &st) == 0)
+			continue;
+		for (char *slash = strchr(target + strlen(dev) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			if (make_dir(target, 0755) < 0)
+				fail("mkdir `%s`", d->path);
+			*slash = '/';
+		}
+		bound = host_device_of(d, host);
+		if (bound) {
+			bind_host_device(bound, target);
+			continue;
+		}
+		if (d->type == 'p' ? mkfifo(target, d->mode) < 0
+				   : mknod(target, (d->type == 'b' ? S_IFBLK : S_IFCHR) | d->mode,
+					   makedev(d->major, d->minor)) < 0)
+			fail("make device `%s`", d->path);
+		if (chmod(target, d->mode) < 0 || lchown(target, d->uid, d->gid) < 0)
+			fail("set the owner and mode of device `%s`", d->path);
 	}
 }
 
@@ -671,9 +731,10 @@ static void make_dev_symlinks(const char *dev)
 
 /*
  * /dev: a tmpfs holding only the host's null, zero, full, random, urandom and tty (bind
- * mounts, so the tmpfs itself can be nodev), pts, shm, mqueue, and the usual symlinks.
+ * mounts, so the tmpfs itself can be nodev), pts, shm, mqueue, the usual symlinks, and
+ * the OCI config's devices.
  */
-static void mount_dev(const char *root)
+static void mount_dev(const char *root, const struct options *opts)
 {
 	char dev[PATH_MAX];
 
@@ -685,6 +746,7 @@ static void mount_dev(const char *root)
 	mount_dev_shm(dev);
 	mount_dev_mqueue(dev);
 	make_dev_symlinks(dev);
+	make_devices(dev, opts);
 }
 
 static int openat_in_root(int rootfd, const char *path)
@@ -981,7 +1043,7 @@ void build_rootfs(const struct options *opts)
 		mount_host_mounts(staging, root, &host);
 	/* In the order of runc's and Docker's default mounts, which runtime-tools checks. */
 	mount_proc(root);
-	mount_dev(root);
+	mount_dev(root, opts);
 	mount_sys(root, opts);
 	mount_binds(root, opts);
 	protect_paths(root, opts);

@@ -4,7 +4,7 @@
 // make every container fail) logged as ignored.
 import { statSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
 import type { Limits } from '../sandbox/limits.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
@@ -45,6 +45,29 @@ export interface Plan {
 }
 
 export class Unsupported extends Error {}
+
+type Device = NonNullable<NonNullable<Spec['linux']>['devices']>[number];
+
+/**
+ * A linux.devices entry as the launcher makes it in the container's /dev (rootfs.c
+ * make_devices). The sentry opens every file for a task, in its own namespaces, where
+ * /dev/net/tun, say, would make its interfaces in the host's network: so only /dev's own
+ * devices (null, zero, full, random, urandom, tty) open; any other node is made as asked
+ * but opens nothing, as /dev is nodev.
+ */
+function deviceArgs(d: Device): string[] {
+  const path = posix.normalize(d.path);
+  if (!path.startsWith('/dev/') || path.includes(':')) throw new Unsupported(`\`linux.devices\`: \`${d.path}\` is not a path beneath /dev`);
+  if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) {
+    throw new Unsupported(`\`linux.devices\`: \`${d.path}\` of type \`${d.type}\` needs a major and a minor number`);
+  }
+  // Linux's device numbers: a 12-bit major, a 20-bit minor.
+  if ((d.major ?? 0) < 0 || (d.major ?? 0) > 0xfff || (d.minor ?? 0) < 0 || (d.minor ?? 0) > 0xfffff) {
+    throw new Unsupported(`\`linux.devices\`: \`${d.path}\`: no such device number ${d.major}:${d.minor}`);
+  }
+  const mode = ((d.fileMode ?? 0o666) & 0o7777).toString(8);
+  return ['--device', [path, d.type, d.major ?? 0, d.minor ?? 0, mode, d.uid ?? 0, d.gid ?? 0].join(':')];
+}
 
 /** Mount points the launcher always builds itself (addon/launcher/README.md, "Mounts"). */
 const PROVIDED: Record<string, string[]> = {
@@ -205,9 +228,7 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   // Enforced by the sandbox's cgroup; what a cgroup here cannot do is listed as ignored.
   const { limits, ignored: ignoredResources } = limitsOf(spec.linux?.resources);
   ignored.push(...ignoredResources);
-  // The sentry opens every device for a task, in its own namespaces: /dev/net/tun opened
-  // so would make its interfaces in the host's network. Only /dev's own set is there.
-  for (const d of spec.linux?.devices ?? []) ignored.push(`linux.devices ${d.path} (not passed in)`);
+  launcherArgs.push(...(spec.linux?.devices ?? []).flatMap(deviceArgs));
   // The kernel's copy, for /proc/sys/kernel/domainname; the sentry answers uname's.
   if (spec.domainname !== undefined) launcherArgs.push('--sysctl', `kernel.domainname=${spec.domainname}`);
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {

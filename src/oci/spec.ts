@@ -65,7 +65,7 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
   seccomp?: OciSeccomp;
-  devices?: { path: string; type: string }[];
+  devices?: { path: string; type: string; major?: number; minor?: number; fileMode?: number; uid?: number; gid?: number }[];
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];

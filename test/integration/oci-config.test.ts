@@ -105,6 +105,39 @@ describe('OCI config', () => {
     expect(r.stderr).toMatch(/can't create \/full: Permission denied\n.*write error: No space left on device/s);
   });
 
+  it('makes linux.devices in /dev: /dev\'s own devices work, other nodes exist but open nothing', () => {
+    const devices = [
+      { path: '/dev/test1', type: 'c', major: 10, minor: 666, fileMode: 0o432, uid: 0, gid: 0 },
+      { path: '/dev/disk/test2', type: 'b', major: 8, minor: 666, fileMode: 0o640, uid: 1000, gid: 1001 },
+      { path: '/dev/test3', type: 'p', fileMode: 0o600 },
+      { path: '/dev/mynull', type: 'c', major: 1, minor: 3 },
+      { path: '/dev/net/tun', type: 'c', major: 10, minor: 200 },
+    ];
+    const script = [
+      'stat -c "%n %A %t:%T %u:%g" /dev/test1 /dev/disk/test2 /dev/test3 /dev/mynull /dev/net/tun',
+      'echo x > /dev/mynull && echo "null works"',
+      'cat /dev/net/tun 2>&1; cat /dev/disk/test2 2>&1',
+      '(echo through > /dev/test3 &) ; cat /dev/test3',
+    ].join('; ');
+    const r = run('devices', script, (spec) => (spec.linux.devices = devices));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe([
+      '/dev/test1 cr---wx-w- a:29a 0:0',
+      '/dev/disk/test2 brw-r----- 8:29a 1000:1001',
+      '/dev/test3 prw------- 0:0 0:0',
+      '/dev/mynull crw-rw-rw- 1:3 0:0',
+      '/dev/net/tun crw-rw-rw- a:c8 0:0',
+      'null works',
+      "cat: can't open '/dev/net/tun': Permission denied",
+      "cat: can't open '/dev/disk/test2': Permission denied",
+      'through',
+      '',
+    ].join('\n'));
+    const outside = run('devices-out', 'true', (spec) => (spec.linux.devices = [{ path: '/etc/evil', type: 'c', major: 1, minor: 3 }]));
+    expect(outside.status).not.toBe(0);
+    expect(outside.stderr).toMatch(/`linux.devices`: `\/etc\/evil` is not a path beneath \/dev/);
+  });
+
   it('refuses an oomScoreAdj below the current one without CAP_SYS_RESOURCE', () => {
     const r = run('oom-low', 'cat /proc/self/oom_score_adj', (s) => (s.process.oomScoreAdj = -500));
     if (hasSysResource()) {

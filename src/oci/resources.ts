@@ -1,8 +1,8 @@
 // linux.resources (config.json at create, `update --resources` later) → the sandbox's
 // cgroup (src/sandbox/cgroup.ts). What it honours: memory.limit, pids.limit, cpu.quota
-// with cpu.period (as a number of CPUs). The rest (cpu.shares, cpusets, blockIO, hugepage
-// limits, memory.swap/reservation, network) is best effort: reported as ignored.
-import type { CgroupResources } from '../sandbox/cgroup.js';
+// with cpu.period, cpu.shares, cpu.cpus and cpu.mems. The rest (realtime cpu, blockIO,
+// hugepage limits, memory.swap/reservation, network) is best effort: reported as ignored.
+import type { CgroupResources, CpuTuning } from '../sandbox/cgroup.js';
 import { SANDBOX_OVERHEAD_TASKS, type Limits } from '../sandbox/limits.js';
 
 type Obj = Record<string, unknown>;
@@ -15,8 +15,11 @@ export interface Translated {
   memoryBytes?: number | null;
   pids?: number | null;
   cpus?: number | null;
+  tuning?: CpuTuning;
   ignored: string[];
 }
+
+const HONOURED_CPU = ['quota', 'period', 'shares', 'cpus', 'mems'];
 
 /** What R asks of the cgroup, field by field. */
 export function translateResources(r: unknown): Translated {
@@ -41,8 +44,15 @@ export function translateResources(r: unknown): Translated {
     const quota = num(cpu.quota);
     const period = num(cpu.period) || 100_000;
     if (quota !== undefined && quota !== 0) out.cpus = quota < 0 ? null : quota / period;
+    const tuning: CpuTuning = {};
+    if (num(cpu.period)) tuning.periodUs = period;
+    // runc: 0 leaves the weight alone.
+    if (num(cpu.shares)) tuning.shares = num(cpu.shares);
+    if (typeof cpu.cpus === 'string' && cpu.cpus !== '') tuning.cpusetCpus = cpu.cpus;
+    if (typeof cpu.mems === 'string' && cpu.mems !== '') tuning.cpusetMems = cpu.mems;
+    if (Object.keys(tuning).length > 0) out.tuning = tuning;
     for (const k of Object.keys(cpu)) {
-      if (k !== 'quota' && k !== 'period' && cpu[k] !== undefined && cpu[k] !== 0 && cpu[k] !== '') out.ignored.push(`linux.resources.cpu.${k}`);
+      if (!HONOURED_CPU.includes(k) && cpu[k] !== undefined && cpu[k] !== 0 && cpu[k] !== '') out.ignored.push(`linux.resources.cpu.${k}`);
     }
   }
   for (const k of Object.keys(res)) {
@@ -55,7 +65,7 @@ export function translateResources(r: unknown): Translated {
 export function limitsOf(r: unknown): { limits: Limits; ignored: string[] } {
   const t = translateResources(r);
   return {
-    limits: { memoryBytes: t.memoryBytes ?? null, pids: t.pids ?? null, cpus: t.cpus ?? null },
+    limits: { memoryBytes: t.memoryBytes ?? null, pids: t.pids ?? null, cpus: t.cpus ?? null, ...(t.tuning ? { cpuTuning: t.tuning } : {}) },
     ignored: t.ignored,
   };
 }
@@ -67,5 +77,6 @@ export function cgroupUpdateOf(r: unknown): { resources: CgroupResources; ignore
   if (t.memoryBytes !== undefined) resources.memory = t.memoryBytes;
   if (t.pids !== undefined) resources.pids = t.pids === null ? null : t.pids + SANDBOX_OVERHEAD_TASKS;
   if (t.cpus !== undefined) resources.cpus = t.cpus;
+  if (t.tuning) resources.tuning = t.tuning;
   return { resources, ignored: t.ignored };
 }

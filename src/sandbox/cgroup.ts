@@ -24,6 +24,18 @@ export interface CgroupResources {
   pids?: number | null;
   /** CPUs' worth of time per scheduling period (1.5 = one and a half CPUs). */
   cpus?: number | null;
+  /** Finer cpu controls (OCI linux.resources.cpu); see CpuTuning. */
+  tuning?: CpuTuning;
+}
+
+/** The cpu controls an OCI config may add: the quota's period (else 100 ms), a relative
+ * weight (v1 cpu.shares; v2 cpu.weight, converted as runc does), the CPUs and memory
+ * nodes it may run on (cpuset, in the kernel's list syntax). */
+export interface CpuTuning {
+  periodUs?: number;
+  shares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
 }
 
 /** What the cgroup measured; null where no hierarchy here can measure it. */
@@ -103,7 +115,7 @@ export interface CgroupRecord {
 }
 
 /** The jobs a sandbox's cgroup does, each done in at most one hierarchy. */
-type Role = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'freezer';
+type Role = 'memory' | 'pids' | 'cpu' | 'cpuset' | 'cpuacct' | 'freezer';
 
 /** Which limits can be enforced on this host (a caller may make defaults conditional). */
 export interface CgroupSupport {
@@ -168,6 +180,20 @@ async function poll(cond: () => boolean, timeoutMs: number): Promise<boolean> {
 }
 
 /** mkdir -p that survives a concurrent sandbox removing the shared parent meanwhile. */
+/**
+ * v1 cpuset cgroups start with no CPUs and no memory nodes, and refuse tasks so: each
+ * level down to DIR that has none gets its parent's, as runc does.
+ */
+function fillV1Cpusets(dir: string): void {
+  const levels: string[] = [];
+  for (let d = dir; existsSync(join(posix.dirname(d), 'cpuset.cpus')); d = posix.dirname(d)) levels.unshift(d);
+  for (const level of levels) {
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      if ((read(join(level, file)) ?? '').trim() === '') write(join(level, file), (read(join(posix.dirname(level), file)) ?? '').trim());
+    }
+  }
+}
+
 function makeDir(dir: string): void {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -184,7 +210,7 @@ function makeDir(dir: string): void {
  * controller that cannot be enabled is done in v1. */
 function enableV2Controllers(parent: string): void {
   const available = (read(join(parent, 'cgroup.controllers')) ?? '').split(/\s+/);
-  for (const c of ['memory', 'pids', 'cpu']) {
+  for (const c of ['memory', 'pids', 'cpu', 'cpuset']) {
     if (!available.includes(c)) continue;
     try {
       writeFileSync(join(parent, 'cgroup.subtree_control'), `+${c}`);
@@ -194,13 +220,27 @@ function enableV2Controllers(parent: string): void {
   }
 }
 
-/** Picks the hierarchy for each role; v2 first. The cpu controller only when a cpu limit
- * is wanted: group scheduling across the sentry's cgroup and the sandbox's makes every
- * trapped call's hand-off between them slower (measured: 2-3 us a call). */
-function assignRoles(layout: Layout, v2Controllers: Set<string>, withCpu: boolean): Map<Role, Hierarchy> {
+/** What a sandbox's cgroup needs beyond memory and pids. */
+interface Extras {
+  /** The cpu controller: only when a cpu limit or weight is wanted, since group
+   * scheduling across the sentry's cgroup and the sandbox's makes every trapped call's
+   * hand-off between them slower (measured: 2-3 us a call). */
+  cpu: boolean;
+  /** The cpuset controller: only when CPUs or memory nodes are chosen. */
+  cpuset: boolean;
+}
+
+/** What RESOURCES needs of the cpu and cpuset controllers. */
+function extrasOf(r: CgroupResources): Extras {
+  return { cpu: r.cpus != null || r.tuning?.shares !== undefined, cpuset: r.tuning?.cpusetCpus !== undefined || r.tuning?.cpusetMems !== undefined };
+}
+
+/** Picks the hierarchy for each role; v2 first. */
+function assignRoles(layout: Layout, v2Controllers: Set<string>, extras: Extras): Map<Role, Hierarchy> {
   const roles = new Map<Role, Hierarchy>();
   const v2 = layout.v2;
-  for (const role of withCpu ? (['memory', 'pids', 'cpu'] as const) : (['memory', 'pids'] as const)) {
+  const wanted: Role[] = ['memory', 'pids', ...(extras.cpu ? (['cpu'] as const) : []), ...(extras.cpuset ? (['cpuset'] as const) : [])];
+  for (const role of wanted) {
     if (v2 && v2Controllers.has(role)) roles.set(role, v2);
     else if (layout.v1.has(role)) roles.set(role, layout.v1.get(role)!);
   }
@@ -239,7 +279,7 @@ export class Cgroup {
    * cannot be made or a requested limit cannot be enforced here.
    */
   static create(id: string, resources: CgroupResources = {}, opts: Placement = {}): Cgroup {
-    const cg = Cgroup.locate(id, opts, true, resources.cpus != null);
+    const cg = Cgroup.locate(id, opts, true, extrasOf(resources));
     // Checked before anything is made: the cleanup below must never remove another's. A
     // cgroupsPath may name an existing, empty cgroup (made by whoever chose the path), as
     // with runc; never one with processes in it.
@@ -259,6 +299,8 @@ export class Cgroup {
         makeDir(dir);
         made.push(dir);
       }
+      const cpuset = cg.roles.get('cpuset');
+      if (cpuset && cpuset !== cg.v2Dir) fillV1Cpusets(cpuset);
       cg.update(resources);
     } catch (err) {
       cg.removeDirs(made);
@@ -288,9 +330,9 @@ export class Cgroup {
    * does not exist.
    */
   static open(id: string, opts: Placement = {}): Cgroup {
-    const withCpu = Cgroup.locate(id, opts, false, true);
-    // A sandbox made without a cpu limit has no cpu controller directory.
-    const cg = withCpu.dirs.every((d) => existsSync(d)) ? withCpu : Cgroup.locate(id, opts, false, false);
+    // A sandbox made without a cpu limit or cpuset has no directory of those controllers.
+    const all = Cgroup.locate(id, opts, false, { cpu: true, cpuset: true });
+    const cg = Cgroup.locate(id, opts, false, { cpu: existsSync(all.roles.get('cpu') ?? ''), cpuset: existsSync(all.roles.get('cpuset') ?? '') });
     for (const dir of cg.dirs) if (!existsSync(dir)) throw new CgroupError(`cgroup \`${dir}\`: no such sandbox cgroup`);
     return cg;
   }
@@ -298,7 +340,7 @@ export class Cgroup {
   /** Where sandbox ID's directories are, and which does what. CREATING makes the levels
    * above the sandbox's and enables v2 controllers in them; opening only reads what was
    * enabled. */
-  private static locate(id: string, opts: Placement, creating: boolean, withCpu: boolean): Cgroup {
+  private static locate(id: string, opts: Placement, creating: boolean, extras: Extras): Cgroup {
     if (!ID.test(id)) throw new CgroupError(`cgroup id \`${id}\`: want letters, digits, \`_\`, \`.\`, \`-\``);
     const layout = opts.layout ?? hostLayout();
     const parentName = opts.parent ?? defaultParent();
@@ -326,7 +368,7 @@ export class Cgroup {
       const above = posix.dirname(dirOf(layout.v2));
       v2Controllers = new Set((read(join(above, 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean));
     }
-    const byHierarchy = assignRoles(layout, v2Controllers, withCpu);
+    const byHierarchy = assignRoles(layout, v2Controllers, extras);
     const roles = new Map<Role, string>();
     for (const [role, h] of byHierarchy) roles.set(role, dirOf(h));
     const hierarchies = [...new Set(byHierarchy.values())].sort((a, b) => b.version - a.version);
@@ -358,17 +400,31 @@ export class Cgroup {
       const dir = this.need('pids', r.pids);
       if (dir) write(join(dir, 'pids.max'), r.pids === null ? 'max' : String(Math.max(1, Math.floor(r.pids))));
     }
+    const period = r.tuning?.periodUs ?? CPU_PERIOD_US;
     if (r.cpus !== undefined) {
       const dir = this.need('cpu', r.cpus);
       if (dir) {
         // The kernel's floor for a quota is 1 ms per period.
-        const quota = r.cpus === null ? null : Math.max(1000, Math.round(r.cpus * CPU_PERIOD_US));
-        if (dir === this.v2Dir) write(join(dir, 'cpu.max'), `${quota ?? 'max'} ${CPU_PERIOD_US}`);
+        const quota = r.cpus === null ? null : Math.max(1000, Math.round(r.cpus * period));
+        if (dir === this.v2Dir) write(join(dir, 'cpu.max'), `${quota ?? 'max'} ${period}`);
         else {
-          write(join(dir, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+          write(join(dir, 'cpu.cfs_period_us'), String(period));
           write(join(dir, 'cpu.cfs_quota_us'), String(quota ?? -1));
         }
       }
+    }
+    const t = r.tuning ?? {};
+    if (t.shares !== undefined) {
+      const dir = this.need('cpu', t.shares);
+      // runc's conversion of shares [2, 262144] to a weight [1, 10000].
+      if (dir === this.v2Dir) write(join(dir!, 'cpu.weight'), String(Math.floor(1 + ((Math.min(Math.max(t.shares, 2), 262144) - 2) * 9999) / 262142)));
+      else write(join(dir!, 'cpu.shares'), String(t.shares));
+    }
+    for (const [file, value] of [['cpuset.cpus', t.cpusetCpus], ['cpuset.mems', t.cpusetMems]] as const) {
+      if (value === undefined) continue;
+      const dir = this.roles.get('cpuset');
+      if (!dir) throw new CgroupError('CPUs and memory nodes can only be chosen for a sandbox created with a choice of them');
+      write(join(dir, file), value);
     }
   }
 

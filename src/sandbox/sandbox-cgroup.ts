@@ -63,8 +63,9 @@ export function openCgroup(
     memory: limits.memoryBytes ?? null,
     pids: limits.pids ? limits.pids + SANDBOX_OVERHEAD_TASKS : null,
     cpus: limits.cpus ?? null,
+    tuning: limits.cpuTuning,
   };
-  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTimeMs;
+  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.cpuTimeMs;
   try {
     if (where.path) return Cgroup.create(newId(), resources, { path: where.path });
     sweepStale(parent);

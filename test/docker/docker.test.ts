@@ -165,7 +165,7 @@ describe('docker on tsvisor', () => {
     rmSync(host, { recursive: true });
   });
 
-  it('ends a memory hog over --memory as OOM (137) and contains a fork bomb with --pids-limit', (ctx) => {
+  it('ends a memory hog over --memory as OOM (137), contains a fork bomb with --pids-limit, pins --cpuset-cpus', (ctx) => {
     if (skipReason) return ctx.skip();
     // The string doubles until the cgroup's 64 MiB are gone: the kernel's OOM killer.
     const hog = run(['--memory', '64m'], ['sh', '-c', 'x=0123456789abcdef; while true; do x=$x$x; done']);
@@ -175,6 +175,9 @@ describe('docker on tsvisor', () => {
     expect(bomb.stdout).not.toMatch(/all forked/);
     expect(bomb.stderr).toMatch(/fork/);
     expect(bomb.status).not.toBe(0);
+    // --cpuset-cpus and --cpu-shares: the container runs on the CPU it was given.
+    const pinned = run(['--cpuset-cpus', '0', '--cpu-shares', '256'], ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status; cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight']);
+    expect(pinned.stdout).toMatch(/^Cpus_allowed_list:\s+0\n(256|10)\n$/);
   });
 
   it('reports the container\'s own cgroup and namespaces: stats, OOMKilled, State.Pid', async (ctx) => {

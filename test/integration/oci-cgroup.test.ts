@@ -131,6 +131,31 @@ describe.runIf(isRoot)('linux.cgroupsPath', () => {
     for (const d of dirs) expect(existsSync(d), d).toBe(false);
   });
 
+  it('sets cpu shares, the quota\'s period, and the CPUs and memory nodes, at create and update', async () => {
+    const cpus = (read('/sys/devices/system/cpu', 'online').match(/^(\d+)/) ?? ['0'])[0];
+    const dir = bundle((s) => {
+      s.process.args = ['sleep', '60'];
+      s.linux.cgroupsPath = `/${tag}/${rand()}`;
+      s.linux.resources = { cpu: { shares: 512, quota: 20_000, period: 50_000, cpus, mems: '0' } };
+    });
+    expect(oci(['create', '--bundle', dir, 'cg-cpu']).status).toBe(0);
+    const rec = runtimeOf('cg-cpu').cgroup;
+    const cpu = rec.roles.cpu as string, cpuset = rec.roles.cpuset as string;
+    const v2 = cpu === rec.v2Dir;
+    expect(v2 ? read(cpu, 'cpu.max') : `${read(cpu, 'cpu.cfs_quota_us')} ${read(cpu, 'cpu.cfs_period_us')}`).toBe('20000 50000');
+    // runc's conversion of shares to a v2 weight: 1 + (512 - 2) * 9999 / 262142.
+    expect(v2 ? read(cpu, 'cpu.weight') : read(cpu, 'cpu.shares')).toBe(v2 ? '20' : '512');
+    expect(read(cpuset, 'cpuset.cpus')).toBe(cpus);
+    expect(read(cpuset, 'cpuset.mems')).toBe('0');
+    const init = JSON.parse(oci(['state', 'cg-cpu']).stdout).pid as number;
+    expect(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${init}/status`, 'utf8'))![1]).toBe(cpus);
+    const up = oci(['update', '--resources', '-', 'cg-cpu'], { input: JSON.stringify({ cpu: { shares: 1024 } }) });
+    expect(up.status, up.stderr).toBe(0);
+    expect(v2 ? read(cpu, 'cpu.weight') : read(cpu, 'cpu.shares')).toBe(v2 ? '39' : '1024');
+    expect(oci(['delete', '--force', 'cg-cpu']).status).toBe(0);
+    expect(existsSync(cpuset)).toBe(false);
+  });
+
   it('names systemd\'s slice:prefix:name as systemd would, and runs there', async () => {
     const name = rand();
     startLimited('cg-systemd', `${slice}:tsvtest:${name}`);

@@ -150,6 +150,7 @@ Napi::Value WriteMem(const Napi::CallbackInfo& info);
 Napi::Value Openat2(const Napi::CallbackInfo& info);
 Napi::Value Fstatat(const Napi::CallbackInfo& info);
 Napi::Value Statx(const Napi::CallbackInfo& info);
+Napi::Value FstatTaskFd(const Napi::CallbackInfo& info);
 Napi::Value Readlinkat(const Napi::CallbackInfo& info);
 Napi::Value Mkdirat(const Napi::CallbackInfo& info);
 Napi::Value Mknodat(const Napi::CallbackInfo& info);

@@ -37,6 +37,7 @@ const Entry kExports[] = {
     {"openat2", Openat2},
     {"fstatat", Fstatat},
     {"statx", Statx},
+    {"fstatTaskFd", FstatTaskFd},
     {"readlinkat", Readlinkat},
     {"mkdirat", Mkdirat},
     {"mknodat", Mknodat},

@@ -81,6 +81,9 @@ export interface Native {
   fstatat(dirfd: number, path: string, flags: number, out: Buffer): number;
   /** statx into out (>= 256 bytes, struct statx). 0 or -errno. */
   statx(dirfd: number, path: string, flags: number, mask: number, out: Buffer): number;
+  /** fstat of fd FD of the thread PIDFD names into out (struct stat), through a
+   * pidfd_getfd duplicate. 0 or -errno (-EBADF: not open there). */
+  fstatTaskFd(pidfd: number, fd: number, out: Buffer): number;
   /** readlinkat; the target or -errno. */
   readlinkat(dirfd: number, path: string): string | number;
   mkdirat(dirfd: number, name: string, mode: number): number;

@@ -528,6 +528,12 @@ describe('processes', () => {
     expect(await next()).toBe('via pidfd_getfd');
     n.close(out);
     expect(n.pidfdGetfd(pidfd, 999)).toBe(-E.EBADF);
+    // fstatTaskFd: the child's stdout (a pipe) as fstat there would show it.
+    const viaDup = Buffer.alloc(144), viaLink = Buffer.alloc(144);
+    expect(n.fstatTaskFd(pidfd, 1, viaDup)).toBe(0);
+    expect(n.fstatat(-100, `/proc/${child.pid}/fd/1`, 0, viaLink)).toBe(0);
+    expect(viaDup.equals(viaLink)).toBe(true);
+    expect(n.fstatTaskFd(pidfd, 999, viaDup)).toBe(-E.EBADF);
 
     const exited = once(child, 'exit');
     expect(n.pidfdSendSignal(pidfd, os.signals.SIGTERM)).toBe(0);

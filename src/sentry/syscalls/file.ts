@@ -141,8 +141,10 @@ function fstatAt(c: Call, dirfd: number, path: string | Errno, flags: number, ou
   let r: number | Errno;
   if (path === '' && flags & AT_EMPTY_PATH && dirfd >= 0) {
     // fstat(2) as glibc makes it (newfstatat(fd, "", AT_EMPTY_PATH)): the task's own fd,
-    // stat'ed through the host's /proc link in one call.
-    const ret = viaTaskFd(c.task, dirfd, (p) => native().fstatat(AT_FDCWD, p, 0, statBuf));
+    // stat'ed through a duplicate of it; through its /proc link for a task being forgotten,
+    // or one a rootless sentry may not take fds from (it changed ids: not dumpable).
+    let ret = c.task.pidfd >= 0 ? native().fstatTaskFd(c.task.pidfd, dirfd, statBuf) : -EPERM.code;
+    if (ret === -EPERM.code) ret = viaTaskFd(c.task, dirfd, (p) => native().fstatat(AT_FDCWD, p, 0, statBuf));
     r = ret === -ENOENT.code ? EBADF : ok(ret);
   } else {
     const fd = openPathAt(c, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) !== 0, (flags & AT_EMPTY_PATH) !== 0, true);

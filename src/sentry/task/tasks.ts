@@ -47,6 +47,8 @@ export interface TaskCreds {
 export class Task {
   /** Its credentials as last read from /proc; undefined once a call may have changed them. */
   creds: TaskCreds | undefined;
+  /** A pidfd of this thread while the sentry knows it (its exit watch), else -1. */
+  pidfd = -1;
 
   constructor(
     readonly hostTid: number,
@@ -207,7 +209,10 @@ export class TaskTable {
       n.close(pidfd);
       return;
     }
+    task.pidfd = pidfd;
     this.watchers.set(task.hostTid, () => {
+      // Unset first: the number may name another file once closed.
+      task.pidfd = -1;
       watcher.stop();
       n.close(pidfd);
     });

@@ -32,6 +32,10 @@ export function runCommand(): Command {
         // In the foreground this process supervises the container: one node fewer to start.
         const inProcess = !flags.detach;
         await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket, inProcess });
+        // Passed on from before start: the container may run (and its caller signal us)
+        // before start's answer is in. A created container takes signals too.
+        const forward = (sig: NodeJS.Signals): void => void kill(g, id, constants.signals[sig], false).catch(() => {});
+        if (!flags.detach) for (const sig of FORWARDED) process.on(sig, forward);
         try {
           await start(g, id);
         } catch (err) {
@@ -39,8 +43,6 @@ export function runCommand(): Command {
           throw err;
         }
         if (flags.detach) return;
-        const forward = (sig: NodeJS.Signals): void => void kill(g, id, constants.signals[sig], false).catch(() => {});
-        for (const sig of FORWARDED) process.on(sig, forward);
         const code = await wait(g, id);
         for (const sig of FORWARDED) process.off(sig, forward);
         if (!flags.keep) await remove(g, id, true);

@@ -38,12 +38,6 @@ export function ioctl(c: Call): SyscallResult {
   return CONTINUE;
 }
 
-// Limits: the kernel enforces Linux's own rules for these, with the task's real
-// capabilities; the sentry's limits model (#4) will answer them itself.
-const kernelEnforced = (_c: Call): SyscallResult => CONTINUE;
-
-export const setrlimit = kernelEnforced;
-export const prlimit64 = kernelEnforced;
 /** sysinfo(2): the machine's memory is the sandbox's limit when it has one, as in
  * /proc/meminfo (vfs/procfiles.ts); otherwise the kernel answers. */
 export function sysinfo(c: Call): SyscallResult {

@@ -90,6 +90,17 @@ it('mounts a tmpfs with its size enforced (ENOSPC), its mode, and files that exe
   rmSync(dir, { recursive: true, force: true });
 });
 
+it('answers fstat of every kind of fd as natively', () => {
+  const prog = program('fstatfd');
+  const outsideDir = scratch(), insideDir = scratch();
+  const outside = native([prog], { cwd: outsideDir });
+  expect(outside.status, outside.stderr).toBe(0);
+  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', prog]);
+  expect(inside.stderr).toBe('');
+  expect(inside.stdout).toBe(outside.stdout);
+  expect(inside.stdout).toContain('deleted: 0 mode=100640 nlink=0');
+});
+
 it('chroots as natively: names, `..` and absolute symlinks stop at the new root; children and execve keep it', () => {
   // Static: execve finds the program beneath the new root, where no libc is.
   const prog = program('chroot', ['-static']);

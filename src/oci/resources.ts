@@ -1,8 +1,10 @@
 // linux.resources (config.json at create, `update --resources` later) → the sandbox's
-// cgroup (src/sandbox/cgroup.ts). What it honours: memory.limit, pids.limit, cpu.quota
-// with cpu.period, cpu.shares, cpu.cpus and cpu.mems. The rest (realtime cpu, blockIO,
-// hugepage limits, memory.swap/reservation, network) is best effort: reported as ignored.
-import type { CgroupResources, CpuTuning } from '../sandbox/cgroup.js';
+// cgroup (src/sandbox/cgroup.ts). What it honours: memory.limit, reservation, swappiness
+// and disableOOMKiller, pids.limit, cpu.quota with cpu.period, cpu.shares, cpu.cpus and
+// cpu.mems. The rest (memory.swap: the sandbox never swaps; the kernel memory limits
+// Linux dropped; realtime cpu, blockIO, hugepage limits, network) is best effort:
+// reported as ignored.
+import type { CgroupResources, CpuTuning, MemoryTuning } from '../sandbox/cgroup.js';
 import { SANDBOX_OVERHEAD_TASKS, type Limits } from '../sandbox/limits.js';
 
 type Obj = Record<string, unknown>;
@@ -16,8 +18,11 @@ export interface Translated {
   pids?: number | null;
   cpus?: number | null;
   tuning?: CpuTuning;
+  memoryTuning?: MemoryTuning;
   ignored: string[];
 }
+
+const HONOURED_MEMORY = ['limit', 'swap', 'reservation', 'swappiness', 'disableOOMKiller'];
 
 const HONOURED_CPU = ['quota', 'period', 'shares', 'cpus', 'mems'];
 
@@ -31,7 +36,15 @@ export function translateResources(r: unknown): Translated {
     const limit = num(mem.limit);
     // runc: 0 leaves it alone, -1 removes the limit.
     if (limit !== undefined && limit !== 0) out.memoryBytes = limit < 0 ? null : limit;
-    for (const k of Object.keys(mem)) if (k !== 'limit' && k !== 'swap' && mem[k] !== undefined) out.ignored.push(`linux.resources.memory.${k}`);
+    const tuning: MemoryTuning = {};
+    // runc: 0 leaves the reservation alone; -1 (and beyond 100) the swappiness.
+    const reservation = num(mem.reservation);
+    if (reservation !== undefined && reservation !== 0) tuning.reservation = reservation < 0 ? -1 : reservation;
+    const swappiness = num(mem.swappiness);
+    if (swappiness !== undefined && swappiness >= 0 && swappiness <= 100) tuning.swappiness = swappiness;
+    if (mem.disableOOMKiller === true) tuning.disableOOMKiller = true;
+    if (Object.keys(tuning).length > 0) out.memoryTuning = tuning;
+    for (const k of Object.keys(mem)) if (!HONOURED_MEMORY.includes(k) && mem[k] !== undefined) out.ignored.push(`linux.resources.memory.${k}`);
     // Docker sends swap = 2 x memory by default; the sandbox never swaps (cgroup.ts).
   }
   const pids = obj(res.pids);
@@ -65,7 +78,13 @@ export function translateResources(r: unknown): Translated {
 export function limitsOf(r: unknown): { limits: Limits; ignored: string[] } {
   const t = translateResources(r);
   return {
-    limits: { memoryBytes: t.memoryBytes ?? null, pids: t.pids ?? null, cpus: t.cpus ?? null, ...(t.tuning ? { cpuTuning: t.tuning } : {}) },
+    limits: {
+      memoryBytes: t.memoryBytes ?? null,
+      pids: t.pids ?? null,
+      cpus: t.cpus ?? null,
+      ...(t.tuning ? { cpuTuning: t.tuning } : {}),
+      ...(t.memoryTuning ? { memoryTuning: t.memoryTuning } : {}),
+    },
     ignored: t.ignored,
   };
 }
@@ -78,5 +97,6 @@ export function cgroupUpdateOf(r: unknown): { resources: CgroupResources; ignore
   if (t.pids !== undefined) resources.pids = t.pids === null ? null : t.pids + SANDBOX_OVERHEAD_TASKS;
   if (t.cpus !== undefined) resources.cpus = t.cpus;
   if (t.tuning) resources.tuning = t.tuning;
+  if (t.memoryTuning) resources.memoryTuning = t.memoryTuning;
   return { resources, ignored: t.ignored };
 }

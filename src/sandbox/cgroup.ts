@@ -26,6 +26,17 @@ export interface CgroupResources {
   cpus?: number | null;
   /** Finer cpu controls (OCI linux.resources.cpu); see CpuTuning. */
   tuning?: CpuTuning;
+  /** Finer memory controls (OCI linux.resources.memory); see MemoryTuning. */
+  memoryTuning?: MemoryTuning;
+}
+
+/** The memory controls an OCI config may add: a soft limit the kernel reclaims down to
+ * under pressure (v1 memory.soft_limit_in_bytes, v2 memory.low), and, on v1 only, the
+ * swappiness and an OOM killer turned off (the sandbox's tasks then wait for memory). */
+export interface MemoryTuning {
+  reservation?: number;
+  swappiness?: number;
+  disableOOMKiller?: boolean;
 }
 
 /** The cpu controls an OCI config may add: the quota's period (else 100 ms), a relative
@@ -396,6 +407,7 @@ export class Cgroup {
   /** Applies the limits given; throws when one cannot be enforced on this host. */
   update(r: CgroupResources): void {
     if (r.memory !== undefined) this.setMemory(r.memory);
+    if (r.memoryTuning) this.tuneMemory(r.memoryTuning);
     if (r.pids !== undefined) {
       const dir = this.need('pids', r.pids);
       if (dir) write(join(dir, 'pids.max'), r.pids === null ? 'max' : String(Math.max(1, Math.floor(r.pids))));
@@ -454,6 +466,21 @@ export class Cgroup {
     const current = readNumber(mem) ?? Infinity;
     const lowering = bytes !== null && bytes < current;
     for (const file of lowering ? [mem, memsw] : [memsw, mem]) write(file, value);
+  }
+
+  private tuneMemory(t: MemoryTuning): void {
+    const dir = this.need('memory', 0);
+    if (!dir) return;
+    const v2 = dir === this.v2Dir;
+    if (t.reservation !== undefined) {
+      const unlimited = v2 ? 'max' : '-1';
+      write(join(dir, v2 ? 'memory.low' : 'memory.soft_limit_in_bytes'), t.reservation < 0 ? unlimited : String(t.reservation));
+    }
+    if (v2 && (t.swappiness !== undefined || t.disableOOMKiller)) {
+      throw new CgroupError('memory swappiness and a disabled OOM killer are cgroup v1 controls, and this memory cgroup is v2');
+    }
+    if (t.swappiness !== undefined) write(join(dir, 'memory.swappiness'), String(t.swappiness));
+    if (t.disableOOMKiller) write(join(dir, 'memory.oom_control'), '1');
   }
 
   /** user + system cpu time of the sandbox so far (one small read: polled for limits). */

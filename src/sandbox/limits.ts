@@ -5,7 +5,7 @@ import { accessSync, constants as fsc } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { hostLayout } from './cgroup-layout.js';
-import { Cgroup, type CpuTuning } from './cgroup.js';
+import { Cgroup, type CpuTuning, type MemoryTuning } from './cgroup.js';
 
 /** Limits of one sandbox; null (or absent) means none. */
 export interface Limits {
@@ -19,6 +19,8 @@ export interface Limits {
   cpus?: number | null;
   /** Finer cpu controls an OCI config may give (cgroup.ts CpuTuning). */
   cpuTuning?: CpuTuning;
+  /** Finer memory controls an OCI config may give (cgroup.ts MemoryTuning). */
+  memoryTuning?: MemoryTuning;
   /** Wall-clock time from launch; exceeding it kills the sandbox, reason "wall-time". */
   wallTimeMs?: number | null;
   /** CPU time (user + system) of all the workload's tasks together; exceeding it kills

@@ -64,8 +64,9 @@ export function openCgroup(
     pids: limits.pids ? limits.pids + SANDBOX_OVERHEAD_TASKS : null,
     cpus: limits.cpus ?? null,
     tuning: limits.cpuTuning,
+    memoryTuning: limits.memoryTuning,
   };
-  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.cpuTimeMs;
+  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.memoryTuning || !!limits.cpuTimeMs;
   try {
     if (where.path) return Cgroup.create(newId(), resources, { path: where.path });
     sweepStale(parent);

@@ -156,6 +156,27 @@ describe.runIf(isRoot)('linux.cgroupsPath', () => {
     expect(existsSync(cpuset)).toBe(false);
   });
 
+  it('sets the memory reservation, and on v1 the swappiness and a disabled OOM killer', () => {
+    const mem = (v1: boolean): Record<string, unknown> => ({ limit: MEMORY, reservation: MEMORY / 2, ...(v1 ? { swappiness: 30, disableOOMKiller: true } : {}) });
+    // Where the memory controller is: v2 when our v2 cgroup has it to hand down.
+    const v1 = !(layout.v2 && existsSync(join(layout.v2.own, 'cgroup.controllers')) && read(layout.v2.own, 'cgroup.controllers').split(/\s+/).includes('memory'));
+    const dir = bundle((s) => {
+      s.process.args = ['sleep', '60'];
+      s.linux.cgroupsPath = `/${tag}/${rand()}`;
+      s.linux.resources = { memory: mem(v1) };
+    });
+    expect(oci(['create', '--bundle', dir, 'cg-mem']).status).toBe(0);
+    const memory = runtimeOf('cg-mem').cgroup.roles.memory as string;
+    if (memory === runtimeOf('cg-mem').cgroup.v2Dir) {
+      expect(read(memory, 'memory.low')).toBe(String(MEMORY / 2));
+    } else {
+      expect(read(memory, 'memory.soft_limit_in_bytes')).toBe(String(MEMORY / 2));
+      expect(read(memory, 'memory.swappiness')).toBe('30');
+      expect(read(memory, 'memory.oom_control')).toMatch(/^oom_kill_disable 1$/m);
+    }
+    expect(oci(['delete', '--force', 'cg-mem']).status).toBe(0);
+  });
+
   it('names systemd\'s slice:prefix:name as systemd would, and runs there', async () => {
     const name = rand();
     startLimited('cg-systemd', `${slice}:tsvtest:${name}`);

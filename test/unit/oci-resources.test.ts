@@ -17,3 +17,15 @@ it('leaves what runc leaves alone: zero shares, empty cpus, no quota', () => {
   expect(translateResources({ cpu: { shares: 0, cpus: '', mems: '' } })).toEqual({ ignored: [] });
   expect(cgroupUpdateOf({ memory: { limit: 0 }, pids: { limit: 0 } }).resources).toEqual({});
 });
+
+it('honours the memory reservation, swappiness and a disabled OOM killer; not the kernel limits Linux dropped', () => {
+  const memory = { limit: 100, reservation: 50, swappiness: 30, disableOOMKiller: true, kernel: 10, kernelTCP: 10, swap: 200 };
+  expect(translateResources({ memory })).toEqual({
+    memoryBytes: 100,
+    memoryTuning: { reservation: 50, swappiness: 30, disableOOMKiller: true },
+    ignored: ['linux.resources.memory.kernel', 'linux.resources.memory.kernelTCP'],
+  });
+  // runc's "leave alone": reservation 0, swappiness -1 (or beyond 100), the OOM killer not disabled.
+  expect(translateResources({ memory: { reservation: 0, swappiness: -1, disableOOMKiller: false } })).toEqual({ ignored: [] });
+  expect(cgroupUpdateOf({ memory: { reservation: -1 } }).resources).toEqual({ memoryTuning: { reservation: -1 } });
+});

@@ -190,7 +190,6 @@ async function poll(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   }
 }
 
-/** mkdir -p that survives a concurrent sandbox removing the shared parent meanwhile. */
 /**
  * v1 cpuset cgroups start with no CPUs and no memory nodes, and refuse tasks so: each
  * level down to DIR that has none gets its parent's, as runc does.
@@ -205,6 +204,7 @@ function fillV1Cpusets(dir: string): void {
   }
 }
 
+/** mkdir -p that survives a concurrent sandbox removing the shared parent meanwhile. */
 function makeDir(dir: string): void {
   for (let attempt = 0; ; attempt++) {
     try {

@@ -9,17 +9,24 @@ beforeAll(() => {
   probe = program('probe');
 });
 
-/** Runs the verbs natively and in a sandbox, in fresh directories seen at the same path. */
-function same(verbs: string[]): string {
+/** Runs ARGV natively and in a sandbox, in fresh directories seen at the same path
+ * (searchable by all: a program may drop to another user), and expects the same output
+ * and a clean stderr inside. The output. */
+function sameAs(argv: string[]): string {
   const outsideDir = scratch(), insideDir = scratch();
-  const outside = native([probe, ...verbs], { cwd: outsideDir });
-  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', probe, ...verbs], { timeout: 120_000 });
+  for (const d of [outsideDir, insideDir]) chmodSync(d, 0o755);
+  const outside = native(argv, { cwd: outsideDir });
+  expect(outside.status, outside.stderr).toBe(0);
+  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', ...argv], { timeout: 120_000 });
   expect(inside.stderr).toBe('');
   expect(inside.stdout).toBe(outside.stdout);
   rmSync(outsideDir, { recursive: true, force: true });
   rmSync(insideDir, { recursive: true, force: true });
   return inside.stdout;
 }
+
+/** sameAs for the probe's VERBS. */
+const same = (verbs: string[]): string => sameAs([probe, ...verbs]);
 
 const seq = (...verbs: string[][]): string[] => verbs.flatMap((v, i) => (i ? [',', ...v] : v));
 
@@ -91,28 +98,14 @@ it('mounts a tmpfs with its size enforced (ENOSPC), its mode, and files that exe
 });
 
 it('answers fstat of every kind of fd as natively', () => {
-  const prog = program('fstatfd');
-  const outsideDir = scratch(), insideDir = scratch();
-  const outside = native([prog], { cwd: outsideDir });
-  expect(outside.status, outside.stderr).toBe(0);
-  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', prog]);
-  expect(inside.stderr).toBe('');
-  expect(inside.stdout).toBe(outside.stdout);
-  expect(inside.stdout).toContain('deleted: 0 mode=100640 nlink=0');
+  expect(sameAs([program('fstatfd')])).toContain('deleted: 0 mode=100640 nlink=0');
 });
 
 it('chroots as natively: names, `..` and absolute symlinks stop at the new root; children and execve keep it', () => {
-  // Static: execve finds the program beneath the new root, where no libc is.
-  const prog = program('chroot', ['-static']);
-  const outsideDir = scratch(), insideDir = scratch();
-  // Searchable by the user that tries a chroot last (refused for want of CAP_SYS_CHROOT).
-  for (const d of [outsideDir, insideDir]) chmodSync(d, 0o755);
-  const outside = native([prog], { cwd: outsideDir });
-  expect(outside.status, outside.stderr).toBe(0);
-  const inside = tsvisor(['do', '--mount', `${insideDir}:${outsideDir}`, '--cwd', outsideDir, '--', prog]);
-  expect(inside.stderr).toBe('');
-  expect(inside.stdout).toBe(outside.stdout);
-  expect(inside.stdout).toContain('../../file: in the jail\n');
-  expect(inside.stdout).toContain('exec\'d in the root: cwd /\n/file: in the jail\n');
-  expect(inside.stdout).toContain('chroot as a user: EPERM\n');
+  // Static: execve finds the program beneath the new root, where no libc is. Its last
+  // step, a chroot as a user, is refused for want of CAP_SYS_CHROOT.
+  const out = sameAs([program('chroot', ['-static'])]);
+  expect(out).toContain('../../file: in the jail\n');
+  expect(out).toContain('exec\'d in the root: cwd /\n/file: in the jail\n');
+  expect(out).toContain('chroot as a user: EPERM\n');
 });

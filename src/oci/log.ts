@@ -22,7 +22,7 @@ export class Log {
     /** Where lines go without --log (the CLI: stderr; the daemon: nowhere). */
     private readonly fallback?: (line: string) => void,
     /** Write through libuv's thread pool, in order: for the daemon, whose main thread
-     * wears the tasks' identity (see state.ts, writeJsonAtomicAsync). */
+     * wears the tasks' identity while it serves them (src/sandbox/creds.ts). */
     private readonly threadPool = false,
   ) {}
 

@@ -10,7 +10,6 @@
 // file, and every pid is stored with its start time, so a recycled pid is never taken for
 // the container's.
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidId } from './id.js';
 import type { CgroupRecord } from '../sandbox/cgroup.js';
@@ -90,17 +89,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
   renameSync(tmp, path);
-}
-
-/**
- * The same through libuv's thread pool. The daemon needs it: its main thread is the
- * sentry's, which wears the tasks' file identity (src/sandbox/creds.ts) and so may not
- * write to the state directory; the pool's threads keep the daemon's own.
- */
-export async function writeJsonAtomicAsync(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
-  await rename(tmp, path);
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -207,7 +195,8 @@ export function readRuntime(dir: string): RuntimeRecord | undefined {
   return readJson<RuntimeRecord>(join(dir, 'runtime.json'));
 }
 
-/** Written by the daemon only, hence through the thread pool (see writeJsonAtomicAsync). */
-export function writeRuntime(dir: string, rt: RuntimeRecord): Promise<void> {
-  return writeJsonAtomicAsync(join(dir, 'runtime.json'), rt);
+/** Written by the daemon only, by its sentry's thread once it acts as its own identity
+ * again (supervisor.ts setRuntime). */
+export function writeRuntime(dir: string, rt: RuntimeRecord): void {
+  writeJsonAtomic(join(dir, 'runtime.json'), rt);
 }

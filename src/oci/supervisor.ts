@@ -13,11 +13,13 @@
 // It writes only DIR/runtime.json (see state.ts) and never to its stderr, which belongs to
 // the container: its own messages go to --log. While the sentry answers a call, this
 // process's main thread wears the calling task's file identity (src/sandbox/creds.ts), so
-// every file it writes goes through libuv's thread pool, whose threads keep the daemon's own.
+// the log goes through libuv's thread pool, whose threads keep the daemon's own, and
+// runtime.json is written once the thread has taken its own back (setRuntime).
 import { createWriteStream, readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { actAsOwnIfForeign } from '../sandbox/creds.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
 import { serve, SOCKET, type Reply, type Request } from './control.js';
 import { planSandbox } from './convert.js';
@@ -67,12 +69,21 @@ export function supervise(host: SupervisorHost): (why: string) => void {
 
   /** The daemon's view; undefined phase until the workload waits for start. */
   let runtime: RuntimeRecord | undefined;
-  let writes: Promise<void> = Promise.resolve();
-  /** Records RT in runtime.json; writes happen in order. */
+  /**
+   * Records RT in runtime.json at once. `start` may answer only once `state` shows the
+   * container running, and a write through the thread pool waited for the event loop
+   * between its steps, which the container's first calls keep busy (5-10 ms). The thread
+   * first takes back the daemon's own identity if it wears a task's (creds.ts).
+   */
   function setRuntime(rt: RuntimeRecord): Promise<void> {
     runtime = rt;
-    writes = writes.then(() => writeRuntime('.', rt));
-    return writes;
+    try {
+      actAsOwnIfForeign();
+      writeRuntime('.', rt);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** The state hooks get; its pid as `state` reports it (Container.reportedPid). */

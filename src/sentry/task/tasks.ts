@@ -75,10 +75,7 @@ export function viaTaskFd<R>(task: Task, fd: number, op: (hostPath: string) => R
   const first = op(`/proc/${task.hostTid}/fd/${fd}`);
   if (first !== -EACCES.code) return first;
   const n = native();
-  const pidfd = n.pidfdOpen(task.hostTid, PIDFD_THREAD);
-  if (pidfd < 0) return pidfd;
-  const dup = n.pidfdGetfd(pidfd, fd);
-  n.close(pidfd);
+  const dup = withTaskPidfd(task, (pidfd) => n.pidfdGetfd(pidfd, fd));
   if (dup < 0) return dup === -EBADF.code ? -ENOENT.code : dup;
   try {
     return op(`/proc/self/fd/${dup}`);
@@ -113,11 +110,22 @@ export function fileSizeLimit(task: Task): number {
  * waits for the sentry's answer, it stays pending until that answer is in (the wait is
  * killable only: WAIT_KILLABLE_RECV), so the call returns first, as under Linux. */
 export function signalThread(task: Task, sig: number): void {
+  // A task already gone has nobody to signal: the error is dropped.
+  withTaskPidfd(task, (pidfd) => native().pidfdSendSignal(pidfd, sig));
+}
+
+/** OP on a pidfd of TASK's thread: the one its exit watch holds, else one opened for the
+ * call (4.8 us). OP's result, or a negative errno from pidfd_open. */
+function withTaskPidfd(task: Task, op: (pidfd: number) => number): number {
+  if (task.pidfd >= 0) return op(task.pidfd);
   const n = native();
   const pidfd = n.pidfdOpen(task.hostTid, PIDFD_THREAD);
-  if (pidfd < 0) return; // Gone already: nobody to signal.
-  n.pidfdSendSignal(pidfd, sig);
-  n.close(pidfd);
+  if (pidfd < 0) return pidfd;
+  try {
+    return op(pidfd);
+  } finally {
+    n.close(pidfd);
+  }
 }
 
 interface StatusIds {

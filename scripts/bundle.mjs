@@ -9,7 +9,7 @@
 // - cli.cjs, daemon.cjs, exec-daemon.cjs: the bundles. The daemons run on evaluation;
 //   the CLI exports main().
 // - daemon-main.cjs, exec-daemon-main.cjs: what `create` and `exec --detach` spawn
-//   (node FILE ...), found beside the bundle that spawns them (src/oci/container.ts,
+//   (node FILE ...), found beside the bundle that spawns them (src/oci/create.ts,
 //   exec.ts).
 // - manifest.json: each bundle's content hash, which names its code cache (V8 would take
 //   a cache of another build of the same length), and the CLI's command names, which
@@ -27,8 +27,23 @@ const outdir = `${final}.new-${process.pid}`;
 const old = `${final}.old-${process.pid}`;
 const entries = { cli: 'src/cli/index.ts', daemon: 'src/oci/daemon.ts', 'exec-daemon': 'src/oci/exec-daemon.ts' };
 
+// commander requires node:child_process as it loads, for executable subcommands tsvisor has
+// none of; with net and streams behind it that is ~7 ms of every OCI verb that spawns
+// nothing (Docker runs several per container). It gets child_process on first use instead.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let cp; module.exports = { spawn: (...args) => (cp ??= require('node:child_process')).spawn(...args) };",
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
+  plugins: [lazyChildProcessForCommander],
   absWorkingDir: root,
   entryPoints: entries,
   outdir,

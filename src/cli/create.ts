@@ -21,7 +21,7 @@ export function createCommand(): Command {
     .argument('<id>', 'container id')
     .action(async (id: string, flags: CreateFlags, cmd: Command) => {
       await runOci(cmd, `creating container \`${id}\``, async (g) => {
-        const { create } = await import('../oci/container.js');
+        const { create } = await import('../oci/create.js');
         await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket });
       });
     });

@@ -1,11 +1,11 @@
 // `tsvisor events [--stats] [--interval D] ID`: JSON lines as runc prints them:
 // {"type":"stats","id":…,"data":{…}}, once with --stats, else every interval until the
 // container stops.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { UsageError } from './errors.js';
 import type { Container } from '../oci/state.js';
 import { runOci } from './oci.js';
+import { sleep } from '../oci/sleep.js';
 
 /** Go-style durations as runc takes them: 5s, 500ms, 1m. */
 export function parseDuration(s: string): number {

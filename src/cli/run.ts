@@ -28,7 +28,8 @@ export function runCommand(): Command {
     .argument('<id>', 'container id')
     .action(async (id: string, flags: RunFlags, cmd: Command) => {
       await runOci(cmd, `running container \`${id}\``, async (g) => {
-        const { create, kill, remove, start, wait } = await import('../oci/container.js');
+        const { create } = await import('../oci/create.js');
+        const { kill, remove, start, wait } = await import('../oci/container.js');
         // In the foreground this process supervises the container: one node fewer to start.
         const inProcess = !flags.detach;
         await create(g, id, { bundle: flags.bundle, pidFile: flags.pidFile, consoleSocket: flags.consoleSocket, inProcess });

@@ -4,7 +4,6 @@
 // honour (cpu.shares, blockIO...) are logged as ignored, as at create.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { Log } from '../oci/log.js';
 import { runOci } from './oci.js';
 
 export function updateCommand(): Command {
@@ -24,7 +23,7 @@ export function updateCommand(): Command {
         const errors = validateResources(resources);
         if (errors.length > 0) throw new Error(`resources: ${errors.join('; ')}`);
         const ignored = await update(g, id, resources);
-        if (ignored.length > 0 && g.log.file) new Log(g.log).debug(`update of \`${id}\`: ignoring ${ignored.join(', ')}`);
+        if (ignored.length > 0 && g.log.file) new (await import('../oci/log.js')).Log(g.log).debug(`update of \`${id}\`: ignoring ${ignored.join(', ')}`);
       });
     });
 }

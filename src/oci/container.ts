@@ -1,25 +1,20 @@
 // The container lifecycle, one function per runc verb, over the state directory
 // (state.ts), the lock (lock.ts) and the daemon (daemon.ts). Each function takes the
 // state root and typed options and throws an Error whose message is the whole story.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+// `create` is in create.ts: it alone loads the sandbox, which the other verbs, each a
+// process of its own that Docker runs for every container, should not pay for.
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Cgroup, CgroupError } from '../sandbox/cgroup.js';
-import { ownNodeEnv } from '../caller-env.js';
-import { request } from './control.js';
 import { cgroupUpdateOf } from './resources.js';
-import { supervise, type DaemonOptions } from './supervisor.js';
 import { runHooksWarning } from './hooks.js';
 import { lock, LockGone } from './lock.js';
 import type { LogOptions } from './log.js';
-import { isAlive, procRef, tree } from './proc.js';
+import { isAlive, tree } from './proc.js';
+import { sleep } from './sleep.js';
 import type { Spec } from './spec.js';
-import { containerDir, ensureRoot, loadContainer, NotFound, writeJsonAtomic, type Container, type StateRecord } from './state.js';
-
-const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon-main.cjs');
+import { containerDir, loadContainer, NotFound, type Container } from './state.js';
 
 export interface Globals {
   root: string;
@@ -27,16 +22,8 @@ export interface Globals {
   strace?: string;
 }
 
-export interface CreateOptions {
-  bundle: string;
-  pidFile?: string;
-  consoleSocket?: string;
-  /** Supervise the container in this process (a foreground `run`), not in a daemon. */
-  inProcess?: boolean;
-}
-
 /** Runs FN holding the container's lock. */
-async function locked<T>(root: string, id: string, fn: (c: Container) => Promise<T> | T): Promise<T> {
+export async function locked<T>(root: string, id: string, fn: (c: Container) => Promise<T> | T): Promise<T> {
   const dir = containerDir(root, id);
   let release;
   try {
@@ -52,128 +39,11 @@ async function locked<T>(root: string, id: string, fn: (c: Container) => Promise
   }
 }
 
-/** Writes the pid file as runc does: a temporary file renamed into place. */
-function writePidFile(path: string, pid: number): void {
-  const abs = resolve(path);
-  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, abs);
-}
-
-/** Collects what the daemon says on its readiness pipe until it closes it. */
-function readReady(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let msg = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => (msg += d));
-    stream.on('end', () => resolve(msg));
-    stream.on('error', () => resolve(msg));
-  });
-}
-
-/** The container's supervisor as create sees it. */
-interface Supervisor {
-  /** What it says once set up: "ok", or "error: WHY". */
-  ready: Promise<string>;
-  /** Its exit: the container's status, or what ended the daemon. */
-  exited: Promise<number | string>;
-}
-
-/** Spawns the container's daemon (daemon.ts) with our stdio, in a session of its own. */
-function spawnDaemon(dir: string, record: StateRecord, terminal: boolean): Supervisor {
-  const child = spawn(process.execPath, [daemonJs, dir], {
-    detached: true,
-    // With a terminal the container's stdio is the pty; keeping create's stdout open
-    // would make a caller that reads it to EOF (containerd's shim does) wait forever.
-    stdio: terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
-    cwd: dir,
-    env: ownNodeEnv(),
-  });
-  const daemon = procRef(child.pid ?? 0);
-  if (daemon) {
-    record.daemon = daemon;
-    writeJsonAtomic(join(dir, 'state.json'), record);
-  }
-  const exited = new Promise<number | string>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode ?? child.signalCode!);
-    else child.once('exit', (code, sig) => done(code ?? sig!));
-  });
-  const ready = readReady(child.stdio[3] as NodeJS.ReadableStream);
-  // Once it is ready, the daemon outlives create; before that create waits for its end.
-  void ready.then((msg) => msg === 'ok' && child.unref());
-  return { ready, exited };
-}
-
-/** Supervises the container in this very process: a foreground `run`, whose end is the
- * container's. The state's daemon is then this process. */
-function superviseHere(dir: string, record: StateRecord): Supervisor {
-  record.daemon = procRef(process.pid);
-  writeJsonAtomic(join(dir, 'state.json'), record);
-  process.chdir(dir);
-  let report!: (msg: string) => void, exit!: (code: number) => void;
-  const ready = new Promise<string>((done) => (report = done));
-  const exited = new Promise<number>((done) => (exit = done));
-  const fail = supervise({ report, exit });
-  // As the daemon does: a sentry bug ends the container with a reason, not this process.
-  process.on('uncaughtException', (err) => fail(`internal error: ${err.stack ?? err.message}`));
-  return { ready, exited };
-}
-
-/**
- * create: validates the bundle, records the container, spawns its daemon with our stdio,
- * and returns once the container's process waits for `start`.
- */
-export async function create(g: Globals, id: string, o: CreateOptions): Promise<void> {
-  // Loaded here only: compiling the schema costs ~100 ms, which no other verb should pay.
-  const { loadBundle } = await import('./bundle.js');
-  const bundle = loadBundle(o.bundle);
-  // Before an in-process supervisor changes into the container's directory.
-  const pidFile = o.pidFile && resolve(o.pidFile);
-  // runc refuses this pairing too: the socket would never get a terminal.
-  if (o.consoleSocket && !bundle.spec.process?.terminal) throw new Error('--console-socket given, but `process.terminal` is false');
-  ensureRoot(g.root);
-  const dir = containerDir(g.root, id);
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`container \`${id}\` already exists`);
-    throw err;
-  }
-  const release = await lock(dir);
-  try {
-    const record: StateRecord = {
-      id,
-      bundle: bundle.dir,
-      rootfs: bundle.rootfs,
-      created: new Date().toISOString(),
-      owner: userInfo().username,
-    };
-    if (bundle.spec.annotations) record.annotations = bundle.spec.annotations;
-    writeJsonAtomic(join(dir, 'config.json'), bundle.spec);
-    writeJsonAtomic(join(dir, 'state.json'), record);
-    const daemonOpts: DaemonOptions = { log: g.log, strace: g.strace };
-    if (o.consoleSocket) daemonOpts.consoleSocket = resolve(o.consoleSocket);
-    if (o.pidFile) daemonOpts.detach = true;
-    writeJsonAtomic(join(dir, 'daemon.json'), daemonOpts);
-    const supervisor = o.inProcess ? superviseHere(dir, record) : spawnDaemon(dir, record, !!o.consoleSocket);
-    const msg = await supervisor.ready;
-    if (msg !== 'ok') {
-      await supervisor.exited;
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(msg.startsWith('error: ') ? msg.slice(7) : `the sandbox daemon exited (${await supervisor.exited}) before it was ready`);
-    }
-    // The launcher, adopted by the caller as a subreaper (containerd's shim), exits with the
-    // container's status; it lives in the container's cgroup, where the shim reads stats.
-    if (pidFile) writePidFile(pidFile, loadContainer(g.root, id).runtime?.launcher?.pid ?? record.daemon!.pid);
-  } finally {
-    release();
-  }
-}
-
 export async function start(g: Globals, id: string): Promise<void> {
   await locked(g.root, id, async (c) => {
     const status = c.status;
     if (status !== 'created') throw new Error(`cannot start a container in the \`${status}\` state`);
+    const { request } = await import('./control.js');
     const reply = await request(c.dir, { op: 'start' });
     if (!reply.ok) throw new Error(reply.error);
   });
@@ -291,6 +161,7 @@ export async function wait(g: Globals, id: string): Promise<number> {
   const c = loadContainer(g.root, id);
   if (c.status !== 'stopped') {
     try {
+      const { request } = await import('./control.js');
       const reply = await request(c.dir, { op: 'wait' });
       if (reply.ok && reply.exitCode !== undefined) return reply.exitCode;
     } catch {
@@ -334,6 +205,8 @@ export async function setPaused(g: Globals, id: string, paused: boolean): Promis
 
 /** ps without --format json: the host's `ps ARGS` limited to the container's pids. */
 export function psTable(c: Container, args: string[]): string {
+  // Required here, as hooks.ts does: only `ps` needs node:child_process.
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const mine = new Set(pids(c));
   const r = spawnSync('ps', args.length > 0 ? args : ['-ef'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ps: ${r.stderr.trim() || `exit status ${r.status}`}`);

@@ -3,8 +3,9 @@
 // optional timeout in seconds. A failing prestart, createRuntime, createContainer or
 // startContainer hook fails the operation and stops the container (runHooks); a failing
 // poststart or poststop hook is a warning, and the remaining hooks and the lifecycle go
-// on (runHooksWarning).
-import { spawn } from 'node:child_process';
+// on (runHooksWarning). node:child_process is loaded by the first hook, not by every
+// `delete` that has none (a require: the bundles run without an ES module loader).
+import { createRequire } from 'node:module';
 import type { OciState } from './state.js';
 import type { Hook } from './spec.js';
 
@@ -21,6 +22,7 @@ function envRecord(list: string[] | undefined): Record<string, string> {
 
 /** Runs one hook; resolves when it exits 0, rejects with what went wrong. */
 export function runHook(name: string, hook: Hook, state: OciState): Promise<void> {
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
     const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
     const child = spawn(hook.path, rest, {

@@ -4,8 +4,8 @@
 // taken over instead of blocking the container forever.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, startTime } from './proc.js';
+import { sleep } from './sleep.js';
 
 export class LockTimeout extends Error {}
 

@@ -49,3 +49,11 @@ it('keeps a code cache per bundle, replaces a broken one and ignores one others 
   run(open);
   expect(readdirSync(open)).toEqual([]);
 });
+
+it('bundles load no module through import(): boot.cjs runs them without an ES module loader', () => {
+  const dir = join(repo, 'dist', 'bundle');
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.cjs'))) {
+    // esbuild turns import() of a bundled module into a require, and keeps it for externals.
+    expect(readFileSync(join(dir, name), 'utf8'), name).not.toMatch(/\bimport\(\s*["'`]/);
+  }
+});

@@ -77,7 +77,8 @@ Napi::Value CancelOpen(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Value OpenBlocking(const Napi::CallbackInfo& info) {
-  if (!CheckArgs(info, {Arg::Str, Arg::Num, Arg::Fn}, "Usage: native.openBlocking(path, flags, done)")) return {};
+  static const char kUsage[] = "Usage: native.openBlocking(path, flags, done)";
+  if (!CheckArgs(info, {Arg::Str, Arg::Num, Arg::Fn}, kUsage)) return {};
   static std::once_flag installed;
   std::call_once(installed, [] {
     struct sigaction sa = {};
@@ -85,8 +86,10 @@ Napi::Value OpenBlocking(const Napi::CallbackInfo& info) {
     sigemptyset(&sa.sa_mask);
     sigaction(CancelSignal(), &sa, nullptr);
   });
+  std::string path;
+  if (!Path(info[0], &path)) return Usage(info, kUsage);  // a NUL in it
   auto state = std::make_shared<OpenState>();
-  auto* worker = new BlockingOpen(info[2].As<Napi::Function>(), info[0].As<Napi::String>().Utf8Value(), Int(info[1]), state);
+  auto* worker = new BlockingOpen(info[2].As<Napi::Function>(), path, Int(info[1]), state);
   worker->Queue();
   auto* held = new std::shared_ptr<OpenState>(state);
   Napi::Function cancel = Napi::Function::New(info.Env(), CancelOpen, "cancel", held);

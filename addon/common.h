@@ -92,11 +92,26 @@ inline bool Id(const Napi::Value& v, uint64_t* out) {
   return lossless;
 }
 
-// A path: the UTF-8 bytes of a JS string. False if it holds a NUL, which C would
-// silently cut the path at (the caller answers -EINVAL).
+// Names (paths, xattr names, link targets) cross between JS and C as strings of one
+// character per byte (latin1). Linux names are bytes, not text: decoding them as UTF-8
+// would turn an invalid sequence (a name with byte 0xff, say) into U+FFFD, and the sentry
+// would then open or create another name than the task gave.
+
+// A name's bytes. False if it holds a NUL, which C would silently cut the name at (the
+// caller answers -EINVAL).
 inline bool Path(const Napi::Value& v, std::string* out) {
-  *out = v.As<Napi::String>().Utf8Value();
+  size_t len = 0;
+  if (napi_get_value_string_latin1(v.Env(), v, nullptr, 0, &len) != napi_ok) return false;
+  out->resize(len);
+  napi_get_value_string_latin1(v.Env(), v, out->data(), len + 1, &len);
   return out->find('\0') == std::string::npos;
+}
+
+// BYTES as a JS name string.
+inline Napi::String Name(Napi::Env env, const char* bytes, size_t len) {
+  napi_value v;
+  napi_create_string_latin1(env, bytes, len, &v);
+  return Napi::String(env, v);
 }
 
 inline Napi::Value Neg(Napi::Env env, int err) { return Napi::Number::New(env, -err); }

@@ -129,7 +129,7 @@ Napi::Value Readlinkat(const Napi::CallbackInfo& info) {
     std::vector<char> buf(size);
     ssize_t n = readlinkat(Int(info[0]), path.c_str(), buf.data(), size);
     if (n < 0) return Neg(env, errno);
-    if (static_cast<size_t>(n) < size) return Napi::String::New(env, buf.data(), static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < size) return Name(env, buf.data(), static_cast<size_t>(n));
   }
   return Neg(env, ENAMETOOLONG);
 }

@@ -82,8 +82,7 @@ Napi::Value ReadString(const Napi::CallbackInfo& info) {
     const char* nul = static_cast<const char*>(memchr(chunk, 0, static_cast<size_t>(n)));
     if (nul != nullptr) {
       out.append(chunk, static_cast<size_t>(nul - chunk));
-      // Paths are bytes; decoded as UTF-8 here, so invalid sequences become U+FFFD.
-      return Napi::String::New(env, out);
+      return Name(env, out.data(), out.size());
     }
     out.append(chunk, static_cast<size_t>(n));
     if (static_cast<size_t>(n) < want) return Neg(env, EFAULT);

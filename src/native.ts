@@ -4,7 +4,11 @@
 //    hot path pays no try/catch and handlers forward kernel errors unchanged;
 //  - "addr" arguments are tracee addresses as JS numbers (x86_64 user space is < 2^47,
 //    exact in a double);
-//  - notification ids are bigint (the kernel's u64 cookie).
+//  - notification ids are bigint (the kernel's u64 cookie);
+//  - names (paths, xattr names, link targets) are strings of one character per byte
+//    (latin1), both ways: Linux names are bytes, and a UTF-8 round trip would change a
+//    name that is not valid UTF-8. Text from elsewhere (a user's flag) must be converted
+//    before it is used as a name.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

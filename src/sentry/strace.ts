@@ -28,7 +28,8 @@ function formatArg(c: Call, kind: string, i: number): string {
     if (addr === 0) return 'NULL';
     const s = native().readString(c.task.hostTid, addr, 4095);
     if (typeof s === 'number') return `0x${addr.toString(16)}`;
-    return JSON.stringify(s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}...` : s);
+    // Bytes above ASCII as \xNN, as strace -x prints them: names are bytes (native.ts).
+    return JSON.stringify(s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}...` : s).replace(/[\x80-\xff]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16)}`);
   }
   if (kind === 'fd:dir' && a.i32(i) === AT_FDCWD) return 'AT_FDCWD';
   if (kind.startsWith('fd') || kind === 'int' || kind === 'pid' || kind === 'sig') return String(a.i32(i));

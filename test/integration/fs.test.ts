@@ -55,6 +55,12 @@ it('creates, lists and removes 10 000 entries', () => {
   expect(out).toContain('made=10000 seen=10000');
 });
 
+it('keeps names as bytes: not UTF-8, and UTF-8, through create, rename, symlink, readlink, chdir and getdents', () => {
+  const out = sameAs([program('bytenames')]);
+  expect(out).toContain('readlink renamed-ff-\\xff = 12');
+  expect(out).toContain('ls d: dir-cont-\\x80');
+});
+
 it('applies NAME_MAX and PATH_MAX', () => {
   same(seq(['name', '255'], ['name', '256'], ['deeppath', '4094'], ['deeppath', '4096'], ['deeppath', '8000']));
 });

@@ -246,7 +246,7 @@ function readlinkAt(c: Call, dirfd: number, path: string | Errno, buf: number, s
   if (size <= 0 || size > 0x7fffffff) return EINVAL;
   const target = linkText(c, dirfd, path);
   if (isErrno(target)) return target;
-  const bytes = Buffer.from(target);
+  const bytes = Buffer.from(target, 'latin1');
   const len = Math.min(bytes.length, size);
   return c.copyOut(buf, bytes, len) ?? len;
 }

@@ -10,7 +10,8 @@
         "addon/io.cc",
         "addon/blocking.cc",
         "addon/nsthread.cc",
-        "addon/mounts.cc"
+        "addon/mounts.cc",
+        "addon/spawn.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

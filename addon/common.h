@@ -141,6 +141,7 @@ using Export = Napi::Value (*)(const Napi::CallbackInfo&);
 
 // io.cc
 Napi::Value Socketpair(const Napi::CallbackInfo& info);
+Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value SetCloexec(const Napi::CallbackInfo& info);
 Napi::Value Close(const Napi::CallbackInfo& info);
 Napi::Value RecvMsg(const Napi::CallbackInfo& info);
@@ -195,5 +196,8 @@ Napi::Value MountTmpfs(const Napi::CallbackInfo& info);
 Napi::Value MountBind(const Napi::CallbackInfo& info);
 Napi::Value MountSetattr(const Napi::CallbackInfo& info);
 Napi::Value Unmount(const Napi::CallbackInfo& info);
+// spawn.cc
+Napi::Value SpawnProcess(const Napi::CallbackInfo& info);
+Napi::Value WaitPidfd(const Napi::CallbackInfo& info);
 
 }  // namespace tsv

@@ -46,6 +46,18 @@ Napi::Value Socketpair(const Napi::CallbackInfo& info) {
   return pair;  // on failure both slots hold -errno, so [a, b] destructuring still works
 }
 
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, {}, "Usage: native.pipe()")) return {};
+  Napi::Env env = info.Env();
+  int fds[2];
+  // why: the sandbox's piped stdio (the embedding API); CLOEXEC as socketpair's ends.
+  if (pipe2(fds, O_CLOEXEC) < 0) fds[0] = fds[1] = -errno;
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(0u, fds[0]);
+  pair.Set(1u, fds[1]);
+  return pair;  // [read end, write end], or -errno in both
+}
+
 Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
   if (!CheckArgs(info, {Arg::Num, Arg::Bool}, "Usage: native.setCloexec(fd, on)")) return {};
   Napi::Env env = info.Env();

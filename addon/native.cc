@@ -14,6 +14,7 @@ struct Entry {
 const Entry kExports[] = {
     // io.cc: fds, messages, readiness, memfds
     {"socketpair", Socketpair},
+    {"pipe", Pipe},
     {"setCloexec", SetCloexec},
     {"close", Close},
     {"recvMsg", RecvMsg},
@@ -67,6 +68,9 @@ const Entry kExports[] = {
     {"mountBind", MountBind},
     {"mountSetattr", MountSetattr},
     {"unmount", Unmount},
+    // spawn.cc: the launcher's process
+    {"spawnProcess", SpawnProcess},
+    {"waitPidfd", WaitPidfd},
 };
 
 }  // namespace

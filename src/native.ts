@@ -29,6 +29,8 @@ export interface Native {
   // ---- fds and messages (the launcher channel is an AF_UNIX SOCK_SEQPACKET pair)
   /** socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC) → [a, b]; throws only on usage. */
   socketpair(): [number, number];
+  /** pipe2(O_CLOEXEC) → [read end, write end]; both -errno on failure. */
+  pipe(): [number, number];
   /** Clear or set FD_CLOEXEC. 0 or -errno. */
   setCloexec(fd: number, on: boolean): number;
   close(fd: number): number;
@@ -134,6 +136,15 @@ export interface Native {
   /** Sets this thread's fsuid, fsgid, supplementary groups and effective capabilities
    * (raw syscalls: only the calling thread changes). 0 or -errno. */
   setThreadCreds(fsuid: number, fsgid: number, groups: number[], capEffLow: number, capEffHigh: number): number;
+
+  // ---- starting a process (the launcher) without node:child_process
+  /** posix_spawn of path (argv[0] included in argv, env as KEY=VALUE) whose fd i is
+   * fds[i], in cwd, with default signal actions and nothing blocked, setsid if newSession.
+   * The pid or -errno. */
+  spawnProcess(path: string, argv: string[], env: string[], fds: number[], newSession: boolean, cwd: string): number;
+  /** Reaps the ended process of pidfd: its exit code or killing signal number, the other
+   * null. -EAGAIN while it runs. */
+  waitPidfd(pidfd: number): { code: number | null; signal: number | null } | number;
 
   // ---- mounts a task may make in its sandbox (made in the mount namespace of process pid)
   /** A new tmpfs with options ("key=value" or "flag") and per-mount attrs (MOUNT_ATTR_*),

@@ -2,12 +2,13 @@
 // daemon of its own, or this process for a foreground `run`), then returns once the
 // container's process waits for `start`. Apart from the other verbs (container.ts): it
 // loads the sandbox.
-import { spawn } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ownNodeEnv } from '../caller-env.js';
+import { native } from '../native.js';
+import { NativeChild, readAll } from '../native-child.js';
 import type { Globals } from './container.js';
 import { supervise, type DaemonOptions } from './supervisor.js';
 import { lock } from './lock.js';
@@ -32,17 +33,6 @@ function writePidFile(path: string, pid: number): void {
   renameSync(tmp, abs);
 }
 
-/** Collects what the daemon says on its readiness pipe until it closes it. */
-function readReady(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve) => {
-    let msg = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => (msg += d));
-    stream.on('end', () => resolve(msg));
-    stream.on('error', () => resolve(msg));
-  });
-}
-
 /** The container's supervisor as create sees it. */
 interface Supervisor {
   /** What it says once set up: "ok", or "error: WHY". */
@@ -51,26 +41,36 @@ interface Supervisor {
   exited: Promise<number | string>;
 }
 
-/** Spawns the container's daemon (daemon.ts) with our stdio, in a session of its own. */
+/** Spawns the container's daemon (daemon.ts) with our stdio, in a session of its own; it
+ * reports on its fd 3 (a pipe) until it closes it. */
 function spawnDaemon(dir: string, record: StateRecord, terminal: boolean): Supervisor {
-  const child = spawn(process.execPath, [daemonJs, dir], {
-    detached: true,
-    // With a terminal the container's stdio is the pty; keeping create's stdout open
-    // would make a caller that reads it to EOF (containerd's shim does) wait forever.
-    stdio: terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
-    cwd: dir,
-    env: ownNodeEnv(),
-  });
+  const [readyEnd, daemonEnd] = native().pipe();
+  if (readyEnd < 0) throw new Error(`pipe: errno ${-readyEnd}`);
+  let child: NativeChild;
+  try {
+    child = new NativeChild(process.execPath, [daemonJs, dir], {
+      // With a terminal the container's stdio is the pty; keeping create's stdout open
+      // would make a caller that reads it to EOF (containerd's shim does) wait forever.
+      stdio: terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'],
+      extraFds: [daemonEnd],
+      env: ownNodeEnv(),
+      newSession: true,
+      cwd: dir,
+    });
+  } finally {
+    native().close(daemonEnd);
+  }
+  if (child.error) {
+    native().close(readyEnd);
+    throw new Error(`starting the container's daemon: ${child.error}`);
+  }
   const daemon = procRef(child.pid ?? 0);
   if (daemon) {
     record.daemon = daemon;
     writeJsonAtomic(join(dir, 'state.json'), record);
   }
-  const exited = new Promise<number | string>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode ?? child.signalCode!);
-    else child.once('exit', (code, sig) => done(code ?? sig!));
-  });
-  const ready = readReady(child.stdio[3] as NodeJS.ReadableStream);
+  const exited = new Promise<number | string>((done) => child.onExit((code, sig) => done(code ?? sig!)));
+  const ready = readAll(readyEnd);
   // Once it is ready, the daemon outlives create; before that create waits for its end.
   void ready.then((msg) => msg === 'ok' && child.unref());
   return { ready, exited };

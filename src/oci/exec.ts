@@ -6,7 +6,6 @@
 // A terminal (process.terminal, --tty) is a pty the launcher makes in the container's
 // devpts (addon/launcher/console.c); its master goes to --console-socket when detached, as
 // containerd's shim asks, or, in the foreground, to us, and we relay it to our own terminal.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadStream } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { native } from '../native.js';
+import { NativeChild, readAll } from '../native-child.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
 import { Cgroup } from '../sandbox/cgroup.js';
 import type { Globals } from './container.js';
@@ -350,22 +350,26 @@ export async function exec(g: Globals, id: string, o: ExecOptions): Promise<numb
     if (setupError && code >= 125) throw new Error(setupError);
     return code;
   }
-  const child = spawn(process.execPath, [execDaemonJs, JSON.stringify(plan)], {
-    detached: true,
-    // With a terminal the process's stdio is the pty; keeping ours open would make a
-    // caller that reads it to EOF (containerd's shim does) wait for the daemon's end.
-    stdio: plan.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
-    cwd: '/',
-    env: ownNodeEnv(),
-  });
-  const msg = await new Promise<string>((done) => {
-    let m = '';
-    const s = child.stdio[3] as NodeJS.ReadableStream;
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (m += d));
-    s.on('end', () => done(m));
-    s.on('error', () => done(m));
-  });
+  const [readyEnd, daemonEnd] = native().pipe();
+  if (readyEnd < 0) throw new Error(`pipe: errno ${-readyEnd}`);
+  let child: NativeChild;
+  try {
+    child = new NativeChild(process.execPath, [execDaemonJs, JSON.stringify(plan)], {
+      // With a terminal the process's stdio is the pty; keeping ours open would make a
+      // caller that reads it to EOF (containerd's shim does) wait for the daemon's end.
+      stdio: plan.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'],
+      extraFds: [daemonEnd],
+      env: ownNodeEnv(),
+      newSession: true,
+    });
+  } finally {
+    native().close(daemonEnd);
+  }
+  if (child.error) {
+    native().close(readyEnd);
+    throw new Error(`starting the exec daemon: ${child.error}`);
+  }
+  const msg = await readAll(readyEnd);
   if (msg !== 'ok') throw new Error(msg.startsWith('error: ') ? msg.slice(7) : 'the exec daemon exited before the process ran');
   if (o.pidFile) writePidFile(o.pidFile, child.pid!);
   child.unref();

@@ -1,7 +1,6 @@
 // One running sandbox: the launcher process (the host-side wall, see
 // addon/launcher/README.md) and the sentry that answers its trapped calls. Used by
 // `tsvisor do`, the OCI commands and the embedding API alike.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { constants, release, tmpdir, version } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { capabilityMask } from '../sentry/abi/capability.js';
 import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, grantedCapabilities, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
+import { NativeChild, type Stdio } from '../native-child.js';
 import { LimitWatch } from './watch.js';
 import { exitReason, signalOf, type EndedBy, type ExitReason, type SandboxUsage } from './usage.js';
 import type { Cgroup } from './cgroup.js';
@@ -64,8 +64,8 @@ export interface SandboxOptions {
   hostname: string | null;
   /** The sandbox's NIS domain name (uname's domainname); "(none)" when absent. */
   domainname?: string;
-  /** stdin, stdout, stderr of the workload, as child_process.spawn takes them. */
-  stdio: StdioOptions;
+  /** stdin, stdout, stderr of the workload: ours, /dev/null, new pipes, or given fds. */
+  stdio: Stdio | [Stdio, Stdio, Stdio];
   /** Where --strace lines go, if tracing. */
   strace?: (line: string) => void;
   log: SentryLog;
@@ -169,7 +169,7 @@ export class RunningSandbox {
   private endWith: (code: number | null, signal: NodeJS.Signals | null) => void = () => {};
 
   constructor(
-    readonly child: ChildProcess,
+    readonly child: NativeChild,
     private readonly channel: number,
     private readonly staging: string,
     private readonly opts: SandboxOptions,
@@ -193,12 +193,17 @@ export class RunningSandbox {
       };
       this.endWith = end;
       // Detached, the launcher we spawned exits 0 once its fork has taken over.
-      child.on('exit', (code, signal) => (opts.detach && code === 0 ? undefined : end(code, signal)));
-      child.on('error', (err) => {
-        this.setupError = `spawning the launcher: ${err.message}`;
-        // A launcher that never started emits no 'exit'.
-        if (child.pid === undefined) end(125, null);
+      child.onExit((code, signal) => {
+        if (opts.detach && code === 0) return;
+        // What it sent before it exited (an `E` record, say) may still be unread.
+        if (this.channelWatch) this.onChannel();
+        end(code, signal);
       });
+      if (child.error) {
+        this.setupError = `spawning the launcher: ${child.error}`;
+        // A launcher that never started has no exit to wait for.
+        queueMicrotask(() => end(125, null));
+      }
     });
     this.channelWatch = watch(channel, () => this.onChannel());
     this.watch = new LimitWatch(opts.limits ?? {}, cgroup, (why) => this.end(why));
@@ -498,13 +503,13 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
     else args.push('--mount', `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`);
   }
   args.push('--', ...opts.argv);
-  const stdio = [...(Array.isArray(opts.stdio) ? opts.stdio : [opts.stdio, opts.stdio, opts.stdio]), launcherEnd] as StdioOptions;
+  const stdio: [Stdio, Stdio, Stdio] = Array.isArray(opts.stdio) ? opts.stdio : [opts.stdio, opts.stdio, opts.stdio];
   // The workload inherits the caller's umask; the sentry's own is 0 because it creates
   // files for tasks with their umask already applied.
   process.umask(callerUmask);
-  let child: ChildProcess;
+  let child: NativeChild;
   try {
-    child = spawn(launcherPath(), args, { stdio, env: opts.env, cwd: '/', detached: opts.newSession ?? false });
+    child = new NativeChild(launcherPath(), args, { stdio, extraFds: [launcherEnd], env: opts.env, newSession: opts.newSession ?? false });
   } finally {
     process.umask(0);
     n.close(launcherEnd);

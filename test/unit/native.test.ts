@@ -542,6 +542,53 @@ describe('processes', () => {
     expect(n.pidfdOpen(-5, 0)).toBe(-E.EINVAL);
   });
 
+  it('spawnProcess gives the child exactly the fds, cwd and signals asked; waitPidfd reaps it', async () => {
+    const [r, w] = n.pipe();
+    expect(r).toBeGreaterThanOrEqual(0);
+    expect(fdFlags(r) & O_CLOEXEC).toBe(O_CLOEXEC);
+    // fd 3 is the pipe's write end; everything else of ours (r included) stays out.
+    const script = 'pwd; ls /proc/self/fd | sort -n | tr "\\n" " "; grep -E "^Sig(Blk|Ign)" /proc/self/status; echo "$X"';
+    const pid = n.spawnProcess('/bin/sh', ['sh', '-c', `exec >&3; ${script}`], ['X=from env', 'PATH=/usr/bin:/bin'], [0, 1, 2, w], false, '/tmp');
+    expect(n.close(w)).toBe(0);
+    expect(pid).toBeGreaterThan(0);
+    const pidfd = n.pidfdOpen(pid, 0);
+    let out = '';
+    const chunk = Buffer.alloc(4096);
+    for (let k; (k = fs.readSync(r, chunk)) > 0; ) out += chunk.toString('utf8', 0, k);
+    n.close(r);
+    // ls's own directory fd is the one above 3.
+    const m = /^\/tmp\n0 1 2 3 4 SigBlk:\t0+\nSigIgn:\t([0-9a-f]+)\nfrom env\n$/.exec(out);
+    expect(m, out).not.toBeNull();
+    // Node's ignored SIGPIPE is not inherited; 32 and 33 are glibc's own, which
+    // posix_spawn leaves alone.
+    expect(BigInt(`0x${m![1]}`) & ~(3n << 31n)).toBe(0n);
+    let status = n.waitPidfd(pidfd);
+    while (status === -E.EAGAIN) {
+      await new Promise((res) => setTimeout(res, 5));
+      status = n.waitPidfd(pidfd);
+    }
+    expect(status).toEqual({ code: 0, signal: null });
+    expect(n.waitPidfd(pidfd)).toBe(-E.ECHILD);
+    n.close(pidfd);
+
+    const killed = n.spawnProcess('/bin/sleep', ['sleep', '10'], [], [0, 1, 2], true, '/');
+    const kfd = n.pidfdOpen(killed, 0);
+    expect(n.waitPidfd(kfd)).toBe(-E.EAGAIN);
+    expect(n.pidfdSendSignal(kfd, os.signals.SIGTERM)).toBe(0);
+    let ks = n.waitPidfd(kfd);
+    while (ks === -E.EAGAIN) {
+      await new Promise((res) => setTimeout(res, 5));
+      ks = n.waitPidfd(kfd);
+    }
+    expect(ks).toEqual({ code: null, signal: os.signals.SIGTERM });
+    n.close(kfd);
+
+    expect(n.spawnProcess('/nonexistent', ['x'], [], [0, 1, 2], false, '/')).toBe(-E.ENOENT);
+    expect(n.spawnProcess('/bin/true', ['true'], [], [0, 1, 2], false, '/nonexistent')).toBe(-E.ENOENT);
+    expect(n.spawnProcess('/bin/true', ['true'], [], [0, 1, 2, 9999], false, '/')).toBe(-E.EBADF);
+    expect(n.spawnProcess('/bin/true', ['a\0b'], [], [0, 1, 2], false, '/')).toBe(-E.EINVAL);
+  });
+
   it('setThreadCreds changes this thread only, and restores', () => {
     const self = () => fs.readFileSync('/proc/thread-self/status', 'utf8');
     const orig = self();

@@ -23,6 +23,7 @@ export interface SpawnOptions {
   cwd?: string;
 }
 
+const { EAGAIN } = constants.errno;
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class NativeChild {
@@ -98,8 +99,10 @@ export class NativeChild {
   }
 
   private reap(): void {
-    const status = native().waitPidfd(this.pidfd);
-    if (typeof status === 'number') return; // -EAGAIN: a wake-up before the end
+    let status = native().waitPidfd(this.pidfd);
+    if (status === -EAGAIN) return; // a wake-up before the end
+    // Reaped by someone else (a host process with SIGCHLD ignored): ended, status unknown.
+    if (typeof status === 'number') status = { code: null, signal: null };
     this.watcher?.stop();
     this.watcher = undefined;
     native().close(this.pidfd);

@@ -90,31 +90,30 @@ static size_t error_record(char *record, const char *msg)
 	return 1 + len;
 }
 
-/* Sends `E` + MSG on the channel, best effort and never blocking. */
-void channel_send_error(const char *msg)
+/* Sends `E` + MSG on the channel, best effort and never blocking; whether it went. */
+bool channel_send_error(const char *msg)
 {
 	char record[RECORD_MAX];
 
 	if (channel < 0)
-		return;
+		return false;
 	discard_unread_records();
-	send_record(record, error_record(record, msg), NULL, 0, MSG_DONTWAIT);
+	return send_record(record, error_record(record, msg), NULL, 0, MSG_DONTWAIT) >= 0;
 }
 
-/* Sends `E` + MSG (through init, from the workload) and writes the line on stderr. */
+/*
+ * Sends `E` + MSG (through init, from the workload). The sentry shows it to whoever
+ * started the sandbox (`do` prints it, the embedding API returns it), so the line goes on
+ * stderr, which is the workload's, only when the record could not go.
+ */
 static void report(const char *msg)
 {
 	char record[RECORD_MAX];
 	char line[1100];
 	int n;
 
-	if (relay >= 0) {
-		if (write(relay, record, error_record(record, msg)) < 0) {
-			/* init is gone, and the sandbox with it */
-		}
-	} else {
-		channel_send_error(msg);
-	}
+	if (relay >= 0 ? write(relay, record, error_record(record, msg)) >= 0 : channel_send_error(msg))
+		return;
 	n = snprintf(line, sizeof line, "tsvisor-launcher: %s\n", msg);
 	if (n > (int)sizeof line - 1)
 		n = sizeof line - 1;

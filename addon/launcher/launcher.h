@@ -4,7 +4,8 @@
  *
  * Error convention (like Firecracker's jailer): every step is one function that either
  * succeeds or calls fail(), which reports "<step>: <cause>" as an `E` record on the
- * channel and on stderr, then exits EXIT_LAUNCHER_FAILED. Nothing fails open.
+ * channel (on stderr when that cannot go), then exits EXIT_LAUNCHER_FAILED. Nothing fails
+ * open.
  */
 #ifndef TSVISOR_LAUNCHER_H
 #define TSVISOR_LAUNCHER_H
@@ -129,7 +130,7 @@ void channel_send_exit(int code);
 int channel_fd(void);
 bool channel_closed_by_peer(void);
 void channel_send_ready(pid_t pid, int listener, int rootfd, int procfd);
-void channel_send_error(const char *msg);
+bool channel_send_error(const char *msg);
 void channel_wait_go(void);
 void relay_adopt(int fd);
 void relay_send_listener(int listener);

@@ -129,6 +129,8 @@ export async function runDo(argv: string[], opts: DoFlags): Promise<number> {
   let limits: ReturnType<typeof parseLimitOptions>, capAdd: bigint | undefined;
   try {
     rootfs = opts.root === undefined ? undefined : checkRoot(opts.root);
+    // A path inside the sandbox: relative to nothing the caller could mean.
+    if (opts.cwd !== undefined && !opts.cwd.startsWith('/')) throw new UsageError(`--cwd \`${opts.cwd}\`: must be absolute`);
     mounts = [...opts.mount.map(parseMount), ...opts.tmpfs.map(parseTmpfs)];
     capAdd = await parseCapabilities(opts.capAdd);
     env = parseEnv(opts.env);

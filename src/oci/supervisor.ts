@@ -191,6 +191,9 @@ export function supervise(host: SupervisorHost): (why: string) => void {
         return abort(status.setupError ?? `sandbox ended with exit status ${status.code} before it was ready`);
       }
       log.info(`container exited with status ${status.code}`);
+      // A failure after create (the process's exec, at start) is the container's to show:
+      // on its stderr, which is ours.
+      if (status.setupError) process.stderr.write(`tsvisor: ${status.setupError}\n`);
       await end(status.code);
     });
 

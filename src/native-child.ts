@@ -24,6 +24,7 @@ export interface SpawnOptions {
 }
 
 const { EAGAIN } = constants.errno;
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class NativeChild {
@@ -65,7 +66,7 @@ export class NativeChild {
       const env = Object.entries(o.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
       const pid = n.spawnProcess(path, [path, ...args], env, childFds, o.newSession, o.cwd ?? '/');
       if (pid < 0) {
-        this.error = `spawn ${path}: errno ${-pid}`;
+        this.error = `spawn \`${path}\`: ${errnoNames.get(-pid) ?? `errno ${-pid}`}`;
         for (const s of ours) s?.destroy();
         return;
       }

@@ -1,9 +1,9 @@
-// A child process started by the addon (posix_spawn) instead of node:child_process, whose
-// loading alone (net and the stream machinery behind it) cost every `tsvisor do`, OCI
-// create and OCI daemon ~7 ms before a sandbox could start (addon/spawn.cc): the
-// launcher, and the OCI daemons. Its end is read from a pidfd watched on this thread's
-// loop. Streams exist only for stdio asked as 'pipe' (the embedding API), which loads
-// node:net then.
+// The launcher's and the OCI daemons' processes, started by the addon (posix_spawn,
+// addon/spawn.cc) instead of node:child_process, whose loading alone (net and the stream
+// machinery behind it) cost every `tsvisor do`, OCI create and OCI daemon ~7 ms before a
+// sandbox could start. A child's end is read from a pidfd watched on this thread's loop.
+// Streams exist only for stdio asked as 'pipe' (the embedding API), which loads node:net
+// then.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
@@ -31,8 +31,8 @@ export class NativeChild {
   readonly pid: number | undefined;
   /** Why it could not start (the spawn's errno as a message); undefined if it did. */
   readonly error: string | undefined;
+  /** Its exit code once it has ended (null while it runs, or if a signal ended it). */
   exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
   readonly stdin: Writable | null = null;
   readonly stdout: Readable | null = null;
   readonly stderr: Readable | null = null;
@@ -109,8 +109,8 @@ export class NativeChild {
     native().close(this.pidfd);
     this.pidfd = -1;
     this.exitCode = status.code;
-    this.signalCode = status.signal === null ? null : (signalNames.get(status.signal) ?? null);
-    for (const cb of this.exitListeners) cb(this.exitCode, this.signalCode);
+    const signal = status.signal === null ? null : (signalNames.get(status.signal) ?? null);
+    for (const cb of this.exitListeners) cb(this.exitCode, signal);
   }
 }
 

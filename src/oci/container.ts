@@ -23,7 +23,7 @@ export interface Globals {
 }
 
 /** Runs FN holding the container's lock. */
-export async function locked<T>(root: string, id: string, fn: (c: Container) => Promise<T> | T): Promise<T> {
+async function locked<T>(root: string, id: string, fn: (c: Container) => Promise<T> | T): Promise<T> {
   const dir = containerDir(root, id);
   let release;
   try {

@@ -2,7 +2,7 @@
 // daemon of its own, or this process for a foreground `run`), then returns once the
 // container's process waits for `start`. Apart from the other verbs (container.ts): it
 // loads the sandbox.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import type { Globals } from './container.js';
 import { supervise, type DaemonOptions } from './supervisor.js';
 import { lock } from './lock.js';
 import { procRef } from './proc.js';
-import { containerDir, ensureRoot, loadContainer, writeJsonAtomic, type StateRecord } from './state.js';
+import { containerDir, ensureRoot, loadContainer, writeJsonAtomic, writePidFile, type StateRecord } from './state.js';
 
 const daemonJs = join(dirname(fileURLToPath(import.meta.url)), 'daemon-main.cjs');
 
@@ -23,14 +23,6 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Supervise the container in this process (a foreground `run`), not in a daemon. */
   inProcess?: boolean;
-}
-
-/** Writes the pid file as runc does: a temporary file renamed into place. */
-function writePidFile(path: string, pid: number): void {
-  const abs = resolve(path);
-  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, abs);
 }
 
 /** The container's supervisor as create sees it. */

@@ -6,7 +6,7 @@
 // A terminal (process.terminal, --tty) is a pty the launcher makes in the container's
 // devpts (addon/launcher/console.c); its master goes to --console-socket when detached, as
 // containerd's shim asks, or, in the foreground, to us, and we relay it to our own terminal.
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +26,7 @@ import { capabilityMask } from '../sentry/abi/capability.js';
 import { Log } from './log.js';
 import { isAlive } from './proc.js';
 import type { Spec } from './spec.js';
-import { loadContainer } from './state.js';
+import { loadContainer, writePidFile } from './state.js';
 
 const execDaemonJs = join(dirname(fileURLToPath(import.meta.url)), 'exec-daemon-main.cjs');
 
@@ -323,14 +323,6 @@ async function execWithTerminal(plan: ExecPlan): Promise<number> {
   await log.flushed();
   if (!relay && status.setupError) throw new Error(status.setupError);
   return status.code;
-}
-
-/** Writes the pid file as runc does: a temporary file renamed into place. */
-function writePidFile(path: string, pid: number): void {
-  const abs = resolve(path);
-  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, abs);
 }
 
 /**

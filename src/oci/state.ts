@@ -10,7 +10,7 @@
 // file, and every pid is stored with its start time, so a recycled pid is never taken for
 // the container's.
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { invalidId } from './id.js';
 import type { CgroupRecord } from '../sandbox/cgroup.js';
 import { isAlive, type ProcRef } from './proc.js';
@@ -199,4 +199,12 @@ export function readRuntime(dir: string): RuntimeRecord | undefined {
  * again (supervisor.ts setRuntime). */
 export function writeRuntime(dir: string, rt: RuntimeRecord): void {
   writeJsonAtomic(join(dir, 'runtime.json'), rt);
+}
+
+/** Writes the pid file as runc does: a temporary file renamed into place. */
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
 }

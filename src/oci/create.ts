@@ -6,12 +6,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ownNodeEnv } from '../caller-env.js';
-import { native } from '../native.js';
-import { NativeChild, readAll } from '../native-child.js';
 import type { Globals } from './container.js';
 import { supervise, type DaemonOptions } from './supervisor.js';
 import { lock } from './lock.js';
+import { startReporting } from './ready.js';
 import { procRef } from './proc.js';
 import { containerDir, ensureRoot, loadContainer, writeJsonAtomic, writePidFile, type StateRecord } from './state.js';
 
@@ -33,36 +31,15 @@ interface Supervisor {
   exited: Promise<number | string>;
 }
 
-/** Spawns the container's daemon (daemon.ts) with our stdio, in a session of its own; it
- * reports on its fd 3 (a pipe) until it closes it. */
+/** Spawns the container's daemon (daemon.ts) with our stdio, in a session of its own. */
 function spawnDaemon(dir: string, record: StateRecord, terminal: boolean): Supervisor {
-  const [readyEnd, daemonEnd] = native().pipe();
-  if (readyEnd < 0) throw new Error(`pipe: errno ${-readyEnd}`);
-  let child: NativeChild;
-  try {
-    child = new NativeChild(process.execPath, [daemonJs, dir], {
-      // With a terminal the container's stdio is the pty; keeping create's stdout open
-      // would make a caller that reads it to EOF (containerd's shim does) wait forever.
-      stdio: terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'],
-      extraFds: [daemonEnd],
-      env: ownNodeEnv(),
-      newSession: true,
-      cwd: dir,
-    });
-  } finally {
-    native().close(daemonEnd);
-  }
-  if (child.error) {
-    native().close(readyEnd);
-    throw new Error(`starting the container's daemon: ${child.error}`);
-  }
+  const { child, report: ready } = startReporting(daemonJs, [dir], { terminal, cwd: dir, what: "the container's daemon" });
   const daemon = procRef(child.pid ?? 0);
   if (daemon) {
     record.daemon = daemon;
     writeJsonAtomic(join(dir, 'state.json'), record);
   }
   const exited = new Promise<number | string>((done) => child.onExit((code, sig) => done(code ?? sig!)));
-  const ready = readAll(readyEnd);
   // Once it is ready, the daemon outlives create; before that create waits for its end.
   void ready.then((msg) => msg === 'ok' && child.unref());
   return { ready, exited };

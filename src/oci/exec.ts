@@ -14,11 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadStream } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { native } from '../native.js';
-import { NativeChild, readAll } from '../native-child.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/sandbox.js';
 import { Cgroup } from '../sandbox/cgroup.js';
 import type { Globals } from './container.js';
-import { ownNodeEnv } from '../caller-env.js';
 import { envRecord } from './convert.js';
 import { compileOciSeccomp, type OciSeccomp } from './seccomp-profile.js';
 import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
@@ -26,6 +24,7 @@ import { capabilityMask } from '../sentry/abi/capability.js';
 import { Log } from './log.js';
 import { isAlive } from './proc.js';
 import type { Spec } from './spec.js';
+import { startReporting } from './ready.js';
 import { loadContainer, writePidFile } from './state.js';
 
 const execDaemonJs = join(dirname(fileURLToPath(import.meta.url)), 'exec-daemon-main.cjs');
@@ -342,26 +341,8 @@ export async function exec(g: Globals, id: string, o: ExecOptions): Promise<numb
     if (setupError && code >= 125) throw new Error(setupError);
     return code;
   }
-  const [readyEnd, daemonEnd] = native().pipe();
-  if (readyEnd < 0) throw new Error(`pipe: errno ${-readyEnd}`);
-  let child: NativeChild;
-  try {
-    child = new NativeChild(process.execPath, [execDaemonJs, JSON.stringify(plan)], {
-      // With a terminal the process's stdio is the pty; keeping ours open would make a
-      // caller that reads it to EOF (containerd's shim does) wait for the daemon's end.
-      stdio: plan.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'],
-      extraFds: [daemonEnd],
-      env: ownNodeEnv(),
-      newSession: true,
-    });
-  } finally {
-    native().close(daemonEnd);
-  }
-  if (child.error) {
-    native().close(readyEnd);
-    throw new Error(`starting the exec daemon: ${child.error}`);
-  }
-  const msg = await readAll(readyEnd);
+  const { child, report } = startReporting(execDaemonJs, [JSON.stringify(plan)], { terminal: !!plan.terminal, what: 'the exec daemon' });
+  const msg = await report;
   if (msg !== 'ok') throw new Error(msg.startsWith('error: ') ? msg.slice(7) : 'the exec daemon exited before the process ran');
   if (o.pidFile) writePidFile(o.pidFile, child.pid!);
   child.unref();

@@ -124,6 +124,10 @@ void apply_identity(const struct options *opts)
 	}
 	/* Changing ids cleared the parent-death signal: set it again. */
 	die_with_parent(parent);
+	/* And made us non-dumpable: in a user namespace, init (or the --join launcher) could
+	 * then not take our listener (see become_userns_root in userns.c). */
+	if (opts->in_userns && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		fail("prctl `PR_SET_DUMPABLE`");
 }
 
 /* `--oom-score-adj N` (an OCI spec's process.oomScoreAdj), N in [-1000, 1000]. */

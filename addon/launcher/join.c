@@ -1,7 +1,8 @@
 /*
  * `--join PID`: run PROG inside the running sandbox whose init is host pid PID (OCI exec).
  *
- *   launcher (host pid ns)  open PID's namespaces and root, join them, fork the workload,
+ *   launcher (host pid ns)  open PID's namespaces and root, join them (its user namespace
+ *      │                    first, and become its root), fork the workload,
  *      │                    send `R` for it until it execs, then forward SIGTERM as
  *      │                    SIGKILL, wait for it and exit with its code
  *      └─ workload          in PID's pid namespace: chroot to PID's root, with
@@ -13,26 +14,34 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "launcher.h"
 
-/* The namespaces joined, in order: mnt last, as it changes what paths mean. */
+/*
+ * The namespaces joined, in order: the user namespace first (when the container has one of
+ * its own), so that the others are joined with the container's privileges and the workload
+ * is in it, as runc's exec does; mnt last, as it changes what paths mean.
+ */
 static const struct {
 	const char *name;
 	int type;
 } joined[] = {
-	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
-	{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+	{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+	{ "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
 };
 #define N_JOINED (sizeof joined / sizeof *joined)
+#define USER 0 /* joined[USER] */
 
 static volatile pid_t workload_pid;
 
@@ -80,7 +89,62 @@ static void send_joined_ready(pid_t workload, int pidfd, int workload_fd, int ro
 	close(procfd);
 }
 
-_Noreturn void run_join(const struct options *opts, const struct sock_fprog *prog)
+/* Whether the namespace files FD and OTHER are the same namespace. */
+static bool same_namespace(int fd, int other)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0 || fstat(other, &b) < 0)
+		fail("stat namespace files");
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Joins joined[I] through NSFDS[I], then closes it (-1: done). */
+static void join_one(int nsfds[], size_t i)
+{
+	if (setns(nsfds[i], joined[i].type) < 0)
+		fail("join the container's %s namespace", joined[i].name);
+	close(nsfds[i]);
+	nsfds[i] = -1;
+}
+
+/*
+ * The container's user namespace, when it differs from ours (setns refuses our own), and
+ * before it those of its other namespaces that it does not own: one joined by path while
+ * the container was made (`--netns`: Docker's or a CNI's network namespace, the host's),
+ * which only the host's privileges may join, as the launcher did then. We then become the
+ * namespace's root, so that the workload's ids (--uid...) are the container's.
+ */
+static void join_user_namespace(struct options *opts, int nsfds[])
+{
+	int own = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+
+	if (own < 0)
+		fail("open `/proc/self/ns/user`");
+	if (same_namespace(nsfds[USER], own)) {
+		close(own);
+		close(nsfds[USER]);
+		nsfds[USER] = -1;
+		return;
+	}
+	close(own);
+	for (size_t i = USER + 1; i < N_JOINED; i++) {
+		int owner = ioctl(nsfds[i], NS_GET_USERNS);
+		bool container_owns;
+
+		if (owner < 0)
+			fail("owner of the container's %s namespace", joined[i].name);
+		container_owns = same_namespace(owner, nsfds[USER]);
+		close(owner);
+		if (!container_owns)
+			join_one(nsfds, i);
+	}
+	join_one(nsfds, USER);
+	become_userns_root();
+	opts->in_userns = true;
+}
+
+_Noreturn void run_join(struct options *opts, const struct sock_fprog *prog)
 {
 	struct sigaction ignore = { .sa_handler = SIG_IGN };
 	struct sigaction term = { .sa_handler = on_sigterm };
@@ -99,11 +163,10 @@ _Noreturn void run_join(const struct options *opts, const struct sock_fprog *pro
 	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		fail("open `%s`", path);
-	for (size_t i = 0; i < N_JOINED; i++) {
-		if (setns(nsfds[i], joined[i].type) < 0)
-			fail("join the container's %s namespace", joined[i].name);
-		close(nsfds[i]);
-	}
+	join_user_namespace(opts, nsfds);
+	for (size_t i = 0; i < N_JOINED; i++)
+		if (nsfds[i] >= 0)
+			join_one(nsfds, i);
 	if (sigaction(SIGINT, &ignore, NULL) < 0 || sigaction(SIGQUIT, &ignore, NULL) < 0 ||
 	    sigaction(SIGTERM, &term, NULL) < 0)
 		fail("install signal handlers");

@@ -54,6 +54,14 @@ struct device {
 	gid_t gid;
 };
 
+/* One `--uid-map` or `--gid-map CONTAINER:HOST:SIZE` (OCI linux.uidMappings/gidMappings). */
+struct id_range {
+	uint32_t inside;  /* first id in the sandbox's user namespace */
+	uint32_t outside; /* the host id it stands for */
+	uint32_t count;   /* at least 1 */
+};
+#define MAX_ID_RANGES 32
+
 /* The parsed command line; strings point into argv (or into one copy per --mount). */
 struct options {
 	const char *staging;  /* --staging DIR, required */
@@ -85,6 +93,11 @@ struct options {
 	const char *utsns;       /* --utsns PATH: the same for the UTS namespace */
 	bool readonly_root;      /* --readonly-root: the root mount made read-only last */
 	bool userns;             /* --userns: all of it inside a new user namespace (userns.c) */
+	struct id_range uid_maps[MAX_ID_RANGES]; /* --uid-map...: a new user namespace with */
+	struct id_range gid_maps[MAX_ID_RANGES]; /* --gid-map...: exactly these maps (userns.c) */
+	size_t n_uid_maps, n_gid_maps;
+	bool in_userns;          /* set at run time: in a user namespace of the sandbox's own
+				  * (--userns, the id maps, or one joined by --join) */
 	const char *console_socket; /* --console-socket PATH: a pty for the workload */
 	int console_fd;             /* connected to it by the launcher (console.c), else -1 */
 	unsigned short console_rows, console_cols; /* --console-size ROWS,COLS */
@@ -112,7 +125,7 @@ void reset_signals(void);
 _Noreturn void confine_and_exec(const struct options *opts, const struct sock_fprog *prog);
 
 /* join.c: `--join PID`, the launcher's whole run when given (OCI exec). */
-_Noreturn void run_join(const struct options *opts, const struct sock_fprog *prog);
+_Noreturn void run_join(struct options *opts, const struct sock_fprog *prog);
 
 /* options.c */
 const char *parse_options(int argc, char **argv, struct options *opts);
@@ -165,8 +178,12 @@ void apply_oom_score_adj(const struct options *opts);
  * rest. */
 void join_namespaces(const struct options *opts);
 
-/* userns.c: `--userns`, entered by the launcher before any other namespace. */
+/* userns.c: `--userns`, or `--uid-map`/`--gid-map`, entered by the launcher after the
+ * joined namespaces and before it makes any other. */
 void enter_user_namespace(void);
+bool add_id_range(struct id_range *ranges, size_t *n, const char *arg);
+void enter_mapped_user_namespace(const struct options *opts);
+void become_userns_root(void);
 
 /* console.c: `--console-socket PATH`, `--console-size ROWS,COLS`. */
 bool set_console_size_option(struct options *opts, const char *arg);

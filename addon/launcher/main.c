@@ -232,7 +232,7 @@ static void assemble_sandbox(const struct options *opts, int launcher_pidfd)
 	reset_signals();
 	die_with_launcher(launcher_pidfd);
 	if (opts->net_none)
-		open_sandbox_network(opts->userns);
+		open_sandbox_network(opts->in_userns);
 	write_sysctls(opts);
 	read_host_resolv_conf(resolv_conf, sizeof resolv_conf, opts->net_none);
 	build_rootfs(opts);
@@ -490,8 +490,12 @@ int main(int argc, char **argv)
 		detach_from_sentry();
 	/* First: the host's namespaces are not ours to join from a new userns. */
 	join_namespaces(&opts);
+	/* Then the user namespace, so that it owns every namespace made after it. */
 	if (opts.userns)
 		enter_user_namespace();
+	else if (opts.n_uid_maps > 0)
+		enter_mapped_user_namespace(&opts);
+	opts.in_userns = opts.userns || opts.n_uid_maps > 0;
 	unshare_namespaces(&opts);
 	run_launcher(&opts, &prog);
 }

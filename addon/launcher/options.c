@@ -8,6 +8,7 @@
  *                    [--rlimit NAME=SOFT[:HARD]]... [--tmpfs DST[:OPTIONS]]... [--caps MASK [--ambient MASK]]
  *                    [--readonly-path PATH]... [--mask PATH]... [--oom-score-adj N]
  *                    [--device PATH:TYPE:MAJOR:MINOR:MODE:UID:GID]...
+ *                    [--userns | --uid-map CONTAINER:HOST:SIZE... --gid-map CONTAINER:HOST:SIZE...]
  *                    [--no-init] [--new-privs] -- PROG [ARGS...]
  *   tsvisor-launcher --join PID [--cwd DIR] [--channel FD] [--cgroup DIR]... [--rlimit ...]
  *                    [--uid N] [--gid N] [--groups N,...] [--umask M] [--oom-score-adj N]
@@ -53,6 +54,8 @@
 #define OPT_NEW_PRIVS 0x226
 #define OPT_CGROUP_VIEW 0x227
 #define OPT_DEVICE 0x228
+#define OPT_UID_MAP 0x229
+#define OPT_GID_MAP 0x22a
 #define OPT_READONLY_PATH 0x21e
 #define OPT_MASK 0x21f
 #define OPT_OOM_SCORE_ADJ 0x220
@@ -172,6 +175,15 @@ static bool parse_cgroup_view(const char *arg, struct cgroup_view *view)
 	return true;
 }
 
+/* Whether RANGES map container id 0. */
+static bool maps_zero(const struct id_range *ranges, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ranges[i].inside == 0)
+			return true;
+	return false;
+}
+
 /*
  * Fills *OPTS from ARGV. Returns NULL, or a message naming what is wrong; OPTS->channel
  * is then still the best guess of where to report it.
@@ -201,6 +213,8 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
 		{ "console-size", required_argument, NULL, OPT_CONSOLE_SIZE },
 		{ "userns", no_argument, NULL, OPT_USERNS },
+		{ "uid-map", required_argument, NULL, OPT_UID_MAP },
+		{ "gid-map", required_argument, NULL, OPT_GID_MAP },
 		{ "join", required_argument, NULL, OPT_JOIN },
 		{ "no-init", no_argument, NULL, OPT_NO_INIT },
 		{ "caps", required_argument, NULL, OPT_CAPS },
@@ -315,6 +329,19 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case OPT_USERNS:
 			opts->userns = true;
 			break;
+		case OPT_UID_MAP:
+		case OPT_GID_MAP: {
+			const char *name = c == OPT_UID_MAP ? "--uid-map" : "--gid-map";
+			size_t *n = c == OPT_UID_MAP ? &opts->n_uid_maps : &opts->n_gid_maps;
+
+			if (*n == MAX_ID_RANGES)
+				return set_error("`%s %s`: at most %d ranges", name, optarg, MAX_ID_RANGES);
+			if (!add_id_range(c == OPT_UID_MAP ? opts->uid_maps : opts->gid_maps, n, optarg))
+				return set_error("`%s %s`: want CONTAINER:HOST:SIZE, decimal ids, SIZE at "
+						 "least 1, neither range reaching 4294967295",
+						 name, optarg);
+			break;
+		}
 		case OPT_JOIN: {
 			int pid;
 
@@ -389,6 +416,21 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		if (!opts->net_none && strncmp(opts->sysctls[i], "net.", 4) == 0)
 			return set_error("`--sysctl %s`: the host's network namespace is not the sandbox's",
 					 opts->sysctls[i]);
+	if (opts->n_uid_maps || opts->n_gid_maps) {
+		if (!opts->n_uid_maps || !opts->n_gid_maps)
+			return "`--uid-map` and `--gid-map` go together: give both";
+		if (opts->userns)
+			return "`--uid-map`/`--gid-map` and `--userns` exclude each other";
+		if (opts->join_pid)
+			return "`--uid-map`/`--gid-map` do not go with `--join`: the container's user "
+			       "namespace has its maps";
+		/* The launcher builds the sandbox as the namespace's root (userns.c), as runc's
+		 * init does; runc refuses such maps too ("no user mapping found for uid 0"). */
+		if (!maps_zero(opts->uid_maps, opts->n_uid_maps) ||
+		    !maps_zero(opts->gid_maps, opts->n_gid_maps))
+			return "`--uid-map`/`--gid-map`: container id 0 must be mapped (the sandbox is "
+			       "built as its root)";
+	}
 	if (opts->no_overlay && !opts->rootfs)
 		return "`--no-overlay` needs `--rootfs DIR`";
 	if (optind >= argc)

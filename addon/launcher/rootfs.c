@@ -28,7 +28,8 @@
 
 #include "launcher.h"
 
-/* `--userns`: the mounts are made in a user namespace (see overlay_split). */
+/* `--userns` or the id maps: the mounts are made in a user namespace (see overlay_split,
+ * make_devices). */
 static bool userns_mode;
 
 /* One host mount to carry into the sandbox. */
@@ -640,10 +641,36 @@ static const char *host_device_of(const struct device *d, char host[PATH_MAX])
 }
 
 /*
+ * In a user namespace the kernel refuses mknod of a device (CAP_MKNOD counts only in the
+ * host's): as runc does there, the host's node at the same path is bound instead, when it
+ * is the device asked for, and nodev, so that it opens nothing, like the node mknod would
+ * have made. It keeps the host's mode and owner: the bind is read-only, since a chmod or
+ * chown through it would change the host's node. A device the host has no node for is left
+ * out with a warning: all it could do is exist.
+ */
+static void bind_inert_device(const struct device *d, const char *target)
+{
+	const unsigned int attrs =
+		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	struct stat st;
+
+	if (stat(d->path, &st) < 0 || (d->type == 'b' ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode)) ||
+	    st.st_rdev != makedev(d->major, d->minor)) {
+		warn("device `%s` left out of the sandbox: no such node on the host to bind, and "
+		     "mknod is refused in a user namespace", d->path);
+		return;
+	}
+	if (make_empty_file_at(AT_FDCWD, target) < 0 ||
+	    bind_tree(d->path, AT_FDCWD, target, attrs, false) < 0)
+		fail("bind device `%s`", d->path);
+}
+
+/*
  * OCI linux.devices, made in /dev (a path already there stays as it is). One of /dev's
  * own devices is bound from the host like them; a FIFO is a FIFO; any other node is made
  * as asked but opens nothing, since /dev is nodev: the sentry opens files for tasks in the
- * host's namespaces, so a device such as /dev/net/tun would act there.
+ * host's namespaces, so a device such as /dev/net/tun would act there. In a user namespace
+ * that node is the host's, bound (bind_inert_device).
  */
 static void make_devices(const char *dev, const struct options *opts)
 {
@@ -665,6 +692,10 @@ static void make_devices(const char *dev, const struct options *opts)
 		bound = host_device_of(d, host);
 		if (bound) {
 			bind_host_device(bound, target);
+			continue;
+		}
+		if (userns_mode && d->type != 'p') {
+			bind_inert_device(d, target);
 			continue;
 		}
 		if (d->type == 'p' ? mkfifo(target, d->mode) < 0
@@ -1030,7 +1061,7 @@ void build_rootfs(const struct options *opts)
 	char root[PATH_MAX];
 	char *staging;
 
-	userns_mode = opts->userns;
+	userns_mode = opts->in_userns;
 	make_mounts_private();
 	staging = resolve_staging(opts->staging);
 	if (!opts->rootfs)

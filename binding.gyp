@@ -11,7 +11,8 @@
         "addon/blocking.cc",
         "addon/nsthread.cc",
         "addon/mounts.cc",
-        "addon/spawn.cc"
+        "addon/spawn.cc",
+        "addon/actor.cc"
       ],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -131,6 +131,23 @@ long NoIntr(F f) {
   return r;
 }
 
+// actor.cc: runs fn, a syscall-style call (r, or -errno), on this thread or, while the
+// thread routes its file work to an actor inside a sandbox's user namespace, there.
+long Act(const std::function<long()>& fn);
+
+// A libc/syscall call F (r, or -1 and errno) made as Act makes it: r, or -errno. errno is
+// read where the call ran, before anything else can clobber it.
+template <class F>
+long Sys(F f) {
+  return Act([&]() -> long {
+    long r = f();
+    return r < 0 ? -errno : r;
+  });
+}
+
+// A result that is already r or -errno, as a JS number.
+inline Napi::Value Num(Napi::Env env, long r) { return Napi::Number::New(env, static_cast<double>(r)); }
+
 // nsthread.cc: runs fn on a short-lived thread that has joined the namespaces NSTYPES
 // (CLONE_NEW*) of process pid, with CAP_SYS_ADMIN (and CAP_SYS_CHROOT) effective while
 // joining and, with keepAdmin, while fn runs. fn's result, or -errno.
@@ -191,6 +208,10 @@ Napi::Value FileAttr(const Napi::CallbackInfo& info);
 Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info);
 Napi::Value OpenInNamespacesOf(const Napi::CallbackInfo& info);
 Napi::Value SetThreadCreds(const Napi::CallbackInfo& info);
+// actor.cc
+Napi::Value ActorOpen(const Napi::CallbackInfo& info);
+Napi::Value ActorUse(const Napi::CallbackInfo& info);
+Napi::Value ActorClose(const Napi::CallbackInfo& info);
 // mounts.cc
 Napi::Value MountTmpfs(const Napi::CallbackInfo& info);
 Napi::Value MountBind(const Napi::CallbackInfo& info);

@@ -48,9 +48,10 @@ namespace tsv {
 namespace {
 
 // Copies a struct the kernel filled into a caller's Buffer of at least its size.
+// R is 0 or -errno, as Sys returns it.
 template <class T>
 Napi::Value CopyOut(Napi::Env env, long r, const T& value, Napi::Buffer<uint8_t> out) {
-  if (r < 0) return Neg(env, errno);
+  if (r < 0) return Num(env, r);
   memcpy(out.Data(), &value, sizeof value);
   return Napi::Number::New(env, 0);
 }
@@ -70,9 +71,8 @@ Napi::Value Openat2(const Napi::CallbackInfo& info) {
   how.resolve = U32(info[4]);
   // why: RESOLVE_IN_ROOT / RESOLVE_NO_MAGICLINKS keep a path swapped in a race beneath
   // the backing root; openat(2) has no such guard (no glibc wrapper in 2.36)
-  return Ret(info.Env(), NoIntr([&] {
-               return syscall(SYS_openat2, Int(info[0]), path.c_str(), &how, sizeof how);
-             }));
+  int dirfd = Int(info[0]);
+  return Num(info.Env(), Sys([&] { return NoIntr([&] { return syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how); }); }));
 }
 
 Napi::Value Fstatat(const Napi::CallbackInfo& info) {
@@ -83,7 +83,8 @@ Napi::Value Fstatat(const Napi::CallbackInfo& info) {
   std::string path;
   if (!Path(info[1], &path)) return Neg(info.Env(), EINVAL);
   struct stat st;
-  return CopyOut(info.Env(), fstatat(Int(info[0]), path.c_str(), &st, Int(info[2])), st, out);
+  int dirfd = Int(info[0]), flags = Int(info[2]);
+  return CopyOut(info.Env(), Sys([&] { return fstatat(dirfd, path.c_str(), &st, flags); }), st, out);
 }
 
 // fstat of the fd FD of the thread PIDFD names, through a duplicate taken with
@@ -98,11 +99,10 @@ Napi::Value FstatTaskFd(const Napi::CallbackInfo& info) {
   long dup = syscall(SYS_pidfd_getfd, Int(info[0]), Int(info[1]), 0u);
   if (dup < 0) return Neg(info.Env(), errno);
   struct stat st;
-  long r = fstat(static_cast<int>(dup), &st);
-  int err = errno;
+  // why: the owner as the task's user namespace sees it
+  long r = Sys([&] { return fstat(static_cast<int>(dup), &st); });
   // Not the file's last reference: the task still holds it, so no close-time effects.
   close(static_cast<int>(dup));
-  errno = err;
   return CopyOut(info.Env(), r, st, out);
 }
 
@@ -114,8 +114,9 @@ Napi::Value Statx(const Napi::CallbackInfo& info) {
   std::string path;
   if (!Path(info[1], &path)) return Neg(info.Env(), EINVAL);
   struct statx stx;
-  long r = statx(Int(info[0]), path.c_str(), Int(info[2]), U32(info[3]), &stx);
-  return CopyOut(info.Env(), r, stx, out);
+  int dirfd = Int(info[0]), flags = Int(info[2]);
+  unsigned mask = U32(info[3]);
+  return CopyOut(info.Env(), Sys([&] { return statx(dirfd, path.c_str(), flags, mask, &stx); }), stx, out);
 }
 
 Napi::Value Readlinkat(const Napi::CallbackInfo& info) {
@@ -125,10 +126,11 @@ Napi::Value Readlinkat(const Napi::CallbackInfo& info) {
   if (!Path(info[1], &path)) return Neg(env, EINVAL);
   // A full buffer may mean truncation: grow until the target fits (/proc magic links can
   // exceed PATH_MAX with a " (deleted)" suffix).
+  int dirfd = Int(info[0]);
   for (size_t size = 4096; size <= (1u << 20); size *= 2) {
     std::vector<char> buf(size);
-    ssize_t n = readlinkat(Int(info[0]), path.c_str(), buf.data(), size);
-    if (n < 0) return Neg(env, errno);
+    long n = Sys([&] { return readlinkat(dirfd, path.c_str(), buf.data(), size); });
+    if (n < 0) return Num(env, n);
     if (static_cast<size_t>(n) < size) return Name(env, buf.data(), static_cast<size_t>(n));
   }
   return Neg(env, ENAMETOOLONG);
@@ -140,7 +142,9 @@ Napi::Value Mkdirat(const Napi::CallbackInfo& info) {
   }
   std::string name;
   if (!Path(info[1], &name)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), mkdirat(Int(info[0]), name.c_str(), U32(info[2])));
+  int dirfd = Int(info[0]);
+  mode_t mode = U32(info[2]);
+  return Num(info.Env(), Sys([&] { return mkdirat(dirfd, name.c_str(), mode); }));
 }
 
 Napi::Value Mknodat(const Napi::CallbackInfo& info) {
@@ -150,7 +154,10 @@ Napi::Value Mknodat(const Napi::CallbackInfo& info) {
   }
   std::string name;
   if (!Path(info[1], &name)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), mknodat(Int(info[0]), name.c_str(), U32(info[2]), static_cast<dev_t>(I64(info[3]))));
+  int dirfd = Int(info[0]);
+  mode_t mode = U32(info[2]);
+  dev_t dev = static_cast<dev_t>(I64(info[3]));
+  return Num(info.Env(), Sys([&] { return mknodat(dirfd, name.c_str(), mode, dev); }));
 }
 
 Napi::Value Unlinkat(const Napi::CallbackInfo& info) {
@@ -159,7 +166,8 @@ Napi::Value Unlinkat(const Napi::CallbackInfo& info) {
   }
   std::string name;
   if (!Path(info[1], &name)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), unlinkat(Int(info[0]), name.c_str(), Int(info[2])));
+  int dirfd = Int(info[0]), flags = Int(info[2]);
+  return Num(info.Env(), Sys([&] { return unlinkat(dirfd, name.c_str(), flags); }));
 }
 
 Napi::Value Renameat2(const Napi::CallbackInfo& info) {
@@ -169,7 +177,9 @@ Napi::Value Renameat2(const Napi::CallbackInfo& info) {
   }
   std::string oldname, newname;
   if (!Path(info[1], &oldname) || !Path(info[3], &newname)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), renameat2(Int(info[0]), oldname.c_str(), Int(info[2]), newname.c_str(), U32(info[4])));
+  int olddirfd = Int(info[0]), newdirfd = Int(info[2]);
+  unsigned flags = U32(info[4]);
+  return Num(info.Env(), Sys([&] { return renameat2(olddirfd, oldname.c_str(), newdirfd, newname.c_str(), flags); }));
 }
 
 Napi::Value Linkat(const Napi::CallbackInfo& info) {
@@ -179,7 +189,8 @@ Napi::Value Linkat(const Napi::CallbackInfo& info) {
   }
   std::string oldname, newname;
   if (!Path(info[1], &oldname) || !Path(info[3], &newname)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), linkat(Int(info[0]), oldname.c_str(), Int(info[2]), newname.c_str(), Int(info[4])));
+  int olddirfd = Int(info[0]), newdirfd = Int(info[2]), flags = Int(info[4]);
+  return Num(info.Env(), Sys([&] { return linkat(olddirfd, oldname.c_str(), newdirfd, newname.c_str(), flags); }));
 }
 
 Napi::Value Symlinkat(const Napi::CallbackInfo& info) {
@@ -188,7 +199,8 @@ Napi::Value Symlinkat(const Napi::CallbackInfo& info) {
   }
   std::string target, name;
   if (!Path(info[0], &target) || !Path(info[2], &name)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), symlinkat(target.c_str(), Int(info[1]), name.c_str()));
+  int dirfd = Int(info[1]);
+  return Num(info.Env(), Sys([&] { return symlinkat(target.c_str(), dirfd, name.c_str()); }));
 }
 
 Napi::Value Fchmodat(const Napi::CallbackInfo& info) {
@@ -203,9 +215,10 @@ Napi::Value Fchmodat(const Napi::CallbackInfo& info) {
   int flags = Int(info[3]);
   // why: fchmodat(2) has no flags argument; fchmodat2 (6.6) honours AT_SYMLINK_NOFOLLOW and
   // AT_EMPTY_PATH without glibc's /proc emulation
-  long r = flags == 0 ? syscall(SYS_fchmodat, dirfd, name.c_str(), mode)
-                      : syscall(SYS_fchmodat2, dirfd, name.c_str(), mode, flags);
-  return Ret(info.Env(), r);
+  return Num(info.Env(), Sys([&] {
+               return flags == 0 ? syscall(SYS_fchmodat, dirfd, name.c_str(), mode)
+                                 : syscall(SYS_fchmodat2, dirfd, name.c_str(), mode, flags);
+             }));
 }
 
 Napi::Value Fchownat(const Napi::CallbackInfo& info) {
@@ -218,7 +231,8 @@ Napi::Value Fchownat(const Napi::CallbackInfo& info) {
   // -1 (or 0xffffffff) leaves the id unchanged, as in chown(2).
   uid_t uid = static_cast<uid_t>(I64(info[2]));
   gid_t gid = static_cast<gid_t>(I64(info[3]));
-  return Ret(info.Env(), fchownat(Int(info[0]), name.c_str(), uid, gid, Int(info[4])));
+  int dirfd = Int(info[0]), flags = Int(info[4]);
+  return Num(info.Env(), Sys([&] { return fchownat(dirfd, name.c_str(), uid, gid, flags); }));
 }
 
 Napi::Value Utimensat(const Napi::CallbackInfo& info) {
@@ -235,7 +249,8 @@ Napi::Value Utimensat(const Napi::CallbackInfo& info) {
   }
   std::string name;
   if (!Path(info[1], &name)) return Neg(info.Env(), EINVAL);
-  return Ret(info.Env(), utimensat(Int(info[0]), name.c_str(), times, Int(info[3])));
+  int dirfd = Int(info[0]), flags = Int(info[3]);
+  return Num(info.Env(), Sys([&] { return utimensat(dirfd, name.c_str(), times, flags); }));
 }
 
 Napi::Value Faccessat(const Napi::CallbackInfo& info) {
@@ -248,12 +263,15 @@ Napi::Value Faccessat(const Napi::CallbackInfo& info) {
   // why: the kernel's own check, with flags (glibc 2.36 would emulate AT_EACCESS with
   // fstatat). Note: without AT_EACCESS the kernel checks the thread's *real* uid/gid; with
   // it, the fsuid/fsgid and effective capabilities that setThreadCreds sets.
-  return Ret(info.Env(), syscall(SYS_faccessat2, Int(info[0]), name.c_str(), Int(info[2]), Int(info[3])));
+  int dirfd = Int(info[0]), mode = Int(info[2]), flags = Int(info[3]);
+  return Num(info.Env(), Sys([&] { return syscall(SYS_faccessat2, dirfd, name.c_str(), mode, flags); }));
 }
 
 Napi::Value Ftruncate(const Napi::CallbackInfo& info) {
   if (!CheckArgs(info, {Arg::Num, Arg::Num}, "Usage: native.ftruncate(fd, length)")) return {};
-  return Ret(info.Env(), NoIntr([&] { return ftruncate(Int(info[0]), static_cast<off_t>(I64(info[1]))); }));
+  int fd = Int(info[0]);
+  off_t length = static_cast<off_t>(I64(info[1]));
+  return Num(info.Env(), Sys([&] { return NoIntr([&] { return ftruncate(fd, length); }); }));
 }
 
 Napi::Value Fstatfs(const Napi::CallbackInfo& info) {
@@ -262,7 +280,8 @@ Napi::Value Fstatfs(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> out = Buf(info[1]);
   if (out.Length() < sizeof(struct statfs)) return Usage(info, kUsage);
   struct statfs sfs;
-  return CopyOut(info.Env(), fstatfs(Int(info[0]), &sfs), sfs, out);
+  int fd = Int(info[0]);
+  return CopyOut(info.Env(), Sys([&] { return fstatfs(fd, &sfs); }), sfs, out);
 }
 
 // ---- processes
@@ -298,7 +317,7 @@ Napi::Value Getxattr(const Napi::CallbackInfo& info) {
   if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
   Napi::Buffer<uint8_t> out = Buf(info[2]);
   // why: the value of one attribute, or its size when out is empty
-  return Ret(info.Env(), getxattr(path.c_str(), name.c_str(), out.Data(), out.Length()));
+  return Num(info.Env(), Sys([&] { return getxattr(path.c_str(), name.c_str(), out.Data(), out.Length()); }));
 }
 
 Napi::Value Listxattr(const Napi::CallbackInfo& info) {
@@ -307,7 +326,7 @@ Napi::Value Listxattr(const Napi::CallbackInfo& info) {
   if (!Path(info[0], &path)) return Neg(info.Env(), EINVAL);
   Napi::Buffer<uint8_t> out = Buf(info[1]);
   // why: NUL-separated names, or their total size when out is empty
-  return Ret(info.Env(), listxattr(path.c_str(), reinterpret_cast<char*>(out.Data()), out.Length()));
+  return Num(info.Env(), Sys([&] { return listxattr(path.c_str(), reinterpret_cast<char*>(out.Data()), out.Length()); }));
 }
 
 Napi::Value Setxattr(const Napi::CallbackInfo& info) {
@@ -318,7 +337,8 @@ Napi::Value Setxattr(const Napi::CallbackInfo& info) {
   if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
   Napi::Buffer<uint8_t> value = Buf(info[2]);
   // why: set one attribute (XATTR_CREATE / XATTR_REPLACE in flags)
-  return Ret(info.Env(), setxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), Int(info[3])));
+  int flags = Int(info[3]);
+  return Num(info.Env(), Sys([&] { return setxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), flags); }));
 }
 
 Napi::Value Removexattr(const Napi::CallbackInfo& info) {
@@ -326,7 +346,7 @@ Napi::Value Removexattr(const Napi::CallbackInfo& info) {
   std::string path, name;
   if (!Path(info[0], &path) || !Path(info[1], &name)) return Neg(info.Env(), EINVAL);
   // why: remove one attribute
-  return Ret(info.Env(), removexattr(path.c_str(), name.c_str()));
+  return Num(info.Env(), Sys([&] { return removexattr(path.c_str(), name.c_str()); }));
 }
 
 Napi::Value FileAttr(const Napi::CallbackInfo& info) {
@@ -336,7 +356,7 @@ Napi::Value FileAttr(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> attr = Buf(info[1]);
   long nr = info[2].As<Napi::Boolean>().Value() ? SYS_file_setattr : SYS_file_getattr;
   // why: the inode flags (FS_IOC_FSGETXATTR's) of one file, read or changed by path
-  return Ret(info.Env(), syscall(nr, AT_FDCWD, path.c_str(), attr.Data(), attr.Length(), 0));
+  return Num(info.Env(), Sys([&] { return syscall(nr, AT_FDCWD, path.c_str(), attr.Data(), attr.Length(), 0); }));
 }
 
 Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info) {
@@ -344,7 +364,9 @@ Napi::Value InotifyAddWatch(const Napi::CallbackInfo& info) {
   std::string path;
   if (!Path(info[1], &path)) return Neg(info.Env(), EINVAL);
   // why: a watch on the instance behind fd (the sentry's dup of the task's fd)
-  return Ret(info.Env(), inotify_add_watch(Int(info[0]), path.c_str(), U32(info[2])));
+  int fd = Int(info[0]);
+  uint32_t mask = U32(info[2]);
+  return Num(info.Env(), Sys([&] { return inotify_add_watch(fd, path.c_str(), mask); }));
 }
 
 Napi::Value OpenInNamespacesOf(const Napi::CallbackInfo& info) {
@@ -368,33 +390,36 @@ Napi::Value SetThreadCreds(const Napi::CallbackInfo& info) {
                  "Usage: native.setThreadCreds(fsuid, fsgid, groups, capEffLow, capEffHigh)")) {
     return {};
   }
-  Napi::Env env = info.Env();
   uid_t fsuid = U32(info[0]);
   gid_t fsgid = U32(info[1]);
   Napi::Array list = info[2].As<Napi::Array>();
   std::vector<gid_t> groups(list.Length());
   for (uint32_t i = 0; i < list.Length(); i++) groups[i] = U32(list.Get(i));
+  uint32_t effLow = U32(info[3]), effHigh = U32(info[4]);
 
-  __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};  // pid 0: this thread
-  __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
-  // why: learn the permitted set, which stays as it is
-  if (syscall(SYS_capget, &hdr, caps) < 0) return Neg(env, errno);
-  // why: effective = permitted first, so CAP_SETGID/CAP_SETUID allow the id changes
-  for (auto& c : caps) c.effective = c.permitted;
-  if (syscall(SYS_capset, &hdr, caps) < 0) return Neg(env, errno);
-  // why: supplementary groups of this thread only
-  if (syscall(SYS_setgroups, groups.size(), groups.data()) < 0) return Neg(env, errno);
-  // why: setfs[ug]id report no error; asking again with -1 (always refused) returns the
-  // id now in force
-  syscall(SYS_setfsgid, fsgid);
-  if (static_cast<gid_t>(syscall(SYS_setfsgid, -1)) != fsgid) return Neg(env, EPERM);
-  syscall(SYS_setfsuid, fsuid);
-  if (static_cast<uid_t>(syscall(SYS_setfsuid, -1)) != fsuid) return Neg(env, EPERM);
-  // why: effective last: moving fsuid to or from 0 rewrote its filesystem capabilities
-  caps[0].effective = U32(info[3]);
-  caps[1].effective = U32(info[4]);
-  if (syscall(SYS_capset, &hdr, caps) < 0) return Neg(env, errno);
-  return Napi::Number::New(env, 0);
+  // why: this thread's, or those of the actor it routes to (ids as its namespace has them)
+  return Num(info.Env(), Act([&]() -> long {
+               __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};  // pid 0: this thread
+               __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+               // why: learn the permitted set, which stays as it is
+               if (syscall(SYS_capget, &hdr, caps) < 0) return -errno;
+               // why: effective = permitted first, so CAP_SETGID/CAP_SETUID allow the id changes
+               for (auto& c : caps) c.effective = c.permitted;
+               if (syscall(SYS_capset, &hdr, caps) < 0) return -errno;
+               // why: supplementary groups of this thread only
+               if (syscall(SYS_setgroups, groups.size(), groups.data()) < 0) return -errno;
+               // why: setfs[ug]id report no error; asking again with -1 (always refused)
+               // returns the id now in force
+               syscall(SYS_setfsgid, fsgid);
+               if (static_cast<gid_t>(syscall(SYS_setfsgid, -1)) != fsgid) return -EPERM;
+               syscall(SYS_setfsuid, fsuid);
+               if (static_cast<uid_t>(syscall(SYS_setfsuid, -1)) != fsuid) return -EPERM;
+               // why: effective last: moving fsuid to or from 0 rewrote its filesystem capabilities
+               caps[0].effective = effLow;
+               caps[1].effective = effHigh;
+               if (syscall(SYS_capset, &hdr, caps) < 0) return -errno;
+               return 0;
+             }));
 }
 
 }  // namespace tsv

@@ -1,6 +1,6 @@
 // Module registration: every export of the addon, by the name src/native.ts declares.
 // NODE_API_MODULE is context-aware, so the addon loads in worker_threads too; the
-// functions keep no global mutable state.
+// functions keep no global mutable state (actor.cc's is per thread).
 #include "common.h"
 
 namespace tsv {
@@ -63,6 +63,10 @@ const Entry kExports[] = {
     {"inotifyAddWatch", InotifyAddWatch},
     {"openInNamespacesOf", OpenInNamespacesOf},
     {"setThreadCreds", SetThreadCreds},
+    // actor.cc: file work inside a sandbox's user namespace
+    {"actorOpen", ActorOpen},
+    {"actorUse", ActorUse},
+    {"actorClose", ActorClose},
     // mounts.cc: the mounts a task may make in its sandbox
     {"mountTmpfs", MountTmpfs},
     {"mountBind", MountBind},

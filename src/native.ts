@@ -134,8 +134,19 @@ export interface Native {
    * namespaces scope are looked up in the opener's. The fd or -errno. */
   openInNamespacesOf(pid: number, path: string, flags: number): number;
   /** Sets this thread's fsuid, fsgid, supplementary groups and effective capabilities
-   * (raw syscalls: only the calling thread changes). 0 or -errno. */
+   * (raw syscalls: only the calling thread changes), or, while it routes to an actor,
+   * the actor's (ids as the actor's user namespace has them). 0 or -errno. */
   setThreadCreds(fsuid: number, fsgid: number, groups: number[], capEffLow: number, capEffHigh: number): number;
+
+  // ---- actors: file work inside a sandbox's user namespace (addon/actor.cc)
+  /** A new actor in the user namespace of process pid: a handle (> 0) of this thread's, or
+   * -errno. */
+  actorOpen(pid: number): number;
+  /** From now on this thread's file calls (the fileops above, setThreadCreds) run in the
+   * actor HANDLE; 0: on the thread itself again. 0 or -EINVAL for an unknown handle. */
+  actorUse(handle: number): number;
+  /** Ends the actor HANDLE (and stops routing to it). 0 or -EINVAL. */
+  actorClose(handle: number): number;
 
   // ---- starting a process (the launcher) without node:child_process
   /** posix_spawn of path (argv[0] included in argv, env as KEY=VALUE) whose fd i is

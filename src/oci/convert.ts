@@ -12,6 +12,7 @@ import type { SandboxMount } from '../sandbox/sandbox.js';
 import { limitsOf } from './resources.js';
 import { compileOciSeccomp } from './seccomp-profile.js';
 import type { Mount, Spec } from './spec.js';
+import type { IdRange } from '../sentry/ids.js';
 
 /** What the sandbox needs from the spec, before stdio and logging are added. */
 export interface Plan {
@@ -24,6 +25,8 @@ export interface Plan {
   hostname: string | null;
   domainname?: string;
   launcherArgs: string[];
+  /** linux.uidMappings and gidMappings of a new user namespace (src/sentry/ids.ts). */
+  idMappings?: { uid: IdRange[]; gid: IdRange[] };
   /** The workload's ids, which the sentry takes on to act for it. */
   identity: { uid: number; gid: number; groups: number[] };
   /** process.capabilities.permitted, as far as tsvisor grants them (src/sandbox/creds.ts). */
@@ -142,6 +145,23 @@ export function envRecord(list: string[] | undefined): Record<string, string> {
   return env;
 }
 
+/** The id maps of the container's new user namespace, as runc checks them: both maps
+ * with one, neither without one; undefined without a user namespace. */
+function userIdMappings(spec: Spec, userns: boolean): { uid: IdRange[]; gid: IdRange[] } | undefined {
+  const uid = spec.linux?.uidMappings ?? [];
+  const gid = spec.linux?.gidMappings ?? [];
+  if (!userns) {
+    if (uid.length > 0 || gid.length > 0) throw new Unsupported('`linux.uidMappings`: id maps need a `user` namespace in `linux.namespaces`');
+    return undefined;
+  }
+  if (uid.length === 0) throw new Unsupported('`linux.uidMappings`: a new user namespace needs a uid map');
+  if (gid.length === 0) throw new Unsupported('`linux.gidMappings`: a new user namespace needs a gid map');
+  // Only host root may write such maps (and tsvisor's OCI runtime as another user already
+  // runs in a user namespace of its own).
+  if (process.geteuid?.() !== 0) throw new Unsupported('`linux.uidMappings`: id maps need the runtime to run as root');
+  return { uid, gid };
+}
+
 /**
  * Translates SPEC (from BUNDLE). CONSOLE_SOCKET: `create --console-socket`, where the
  * terminal's master goes.
@@ -163,6 +183,7 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
   if (spec.root.readonly) launcherArgs.push('--readonly-root');
 
   let network: 'none' | 'host' = 'host';
+  let userns = false;
   for (const ns of spec.linux?.namespaces ?? []) {
     if (ns.type === 'network') network = 'none';
     const join = ns.path ? JOINABLE[ns.type] : undefined;
@@ -172,12 +193,10 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     } else if (ns.path) {
       throw new Unsupported(`\`linux.namespaces\`: joining an existing \`${ns.type}\` namespace is not supported`);
     } else if (ns.type === 'user') {
-      throw new Unsupported('`linux.namespaces`: user namespaces are not supported yet');
+      userns = true;
     }
   }
-  if ((spec.linux?.uidMappings?.length ?? 0) > 0 || (spec.linux?.gidMappings?.length ?? 0) > 0) {
-    throw new Unsupported('`linux.uidMappings`: user namespaces are not supported yet');
-  }
+  const idMappings = userIdMappings(spec, userns);
 
   const user = p.user ?? {};
   if (user.uid !== undefined && user.uid !== 0) launcherArgs.push('--uid', String(user.uid));
@@ -249,6 +268,7 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     domainname: spec.domainname,
     launcherArgs,
     identity: { uid: user.uid ?? 0, gid: user.gid ?? 0, groups: user.additionalGids ?? [] },
+    ...(idMappings ? { idMappings } : {}),
     capabilities,
     ambientCapabilities: capabilityMask(p.capabilities?.ambient ?? []),
     userFilter,

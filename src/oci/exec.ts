@@ -21,6 +21,7 @@ import { envRecord } from './convert.js';
 import { compileOciSeccomp, type OciSeccomp } from './seccomp-profile.js';
 import { GRANTABLE_CAPABILITIES } from '../sandbox/creds.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
+import type { IdRange } from '../sentry/ids.js';
 import { Log } from './log.js';
 import { isAlive } from './proc.js';
 import type { Spec } from './spec.js';
@@ -66,6 +67,8 @@ export interface ExecPlan {
   capabilities: string;
   /** The container's linux.seccomp, applied to every process in it as runc does. */
   seccomp?: OciSeccomp;
+  /** The id maps of the container's user namespace, which the process joins. */
+  idMappings?: { uid: IdRange[]; gid: IdRange[] };
 }
 
 interface ProcessJson {
@@ -177,6 +180,9 @@ export function planExec(g: Globals, id: string, o: ExecOptions): ExecPlan {
     hasConsoleSize: size !== undefined,
     capabilities: (permitted ? capabilityMask(permitted) : GRANTABLE_CAPABILITIES).toString(16),
     seccomp: spec.linux?.seccomp,
+    ...(spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) && spec.linux.uidMappings && spec.linux.gidMappings
+      ? { idMappings: { uid: spec.linux.uidMappings, gid: spec.linux.gidMappings } }
+      : {}),
   };
 }
 
@@ -198,6 +204,7 @@ function launch(plan: ExecPlan, log: Log, hold = false): RunningSandbox {
     holdUntilStart: hold,
     capabilities: BigInt(`0x${plan.capabilities}`),
     userFilter: plan.seccomp && compileOciSeccomp(plan.seccomp),
+    ...(plan.idMappings ? { idMappings: plan.idMappings } : {}),
   });
 }
 

@@ -14,6 +14,7 @@ import { access, readFileSync } from 'node:fs';
 import { native } from '../native.js';
 import { CAPABILITY_NAMES, capabilityMask, ACTING_CAPABILITIES } from '../sentry/abi/capability.js';
 import type { TaskCreds } from '../sentry/task/tasks.js';
+import { OVERFLOW_ID, type IdMap } from '../sentry/ids.js';
 
 /** The identity of sandbox tasks, as the launcher sets it. */
 export interface TaskIdentity {
@@ -153,4 +154,54 @@ export function actAs(creds: TaskCreds): void {
   apply({ fsuid: creds.fsuid, fsgid: creds.fsgid, groups: creds.groups, caps: creds.actingCaps | CAP_SYS_PTRACE });
   wearing = creds.key;
   wearingFsuid = creds.fsuid;
+}
+
+/**
+ * How the sentry acts for the tasks of a sandbox in a user namespace with id maps (OCI
+ * linux.uidMappings): the kernel must judge each file call against that namespace, where a
+ * capability counts only over inodes whose owner it maps, and a thread cannot enter it.
+ * So the file calls run in an actor inside it (addon/actor.cc), made on the first call,
+ * wearing the task's ids as the namespace has them and its file capabilities. The thread
+ * itself wears the task's host ids and no capability but CAP_SYS_PTRACE, for the little it
+ * does itself (reading the task's memory and /proc entries): never more than the task.
+ */
+export class NamespacedActing {
+  private handle = 0;
+  private wearing: string | undefined;
+
+  constructor(private readonly ids: IdMap) {}
+
+  /** Takes on the task's CREDS (host ids, as /proc shows them to the sentry) for the calls
+   * that follow; PID is one of the sandbox's tasks. 0, or -errno if no actor could start. */
+  actAs(pid: number, creds: TaskCreds): number {
+    const n = native();
+    n.actorUse(0);
+    actAs({ ...creds, actingCaps: 0n, key: `${creds.key}:thread` });
+    if (!this.handle) {
+      const handle = n.actorOpen(pid);
+      if (handle < 0) return handle;
+      this.handle = handle;
+    }
+    n.actorUse(this.handle);
+    if (this.wearing === creds.key) return 0;
+    const inside = (kind: 'uid' | 'gid', id: number): number => this.ids.toSandbox(kind, id);
+    const caps = creds.actingCaps;
+    const r = n.setThreadCreds(inside('uid', creds.fsuid), inside('gid', creds.fsgid),
+      creds.groups.map((g) => inside('gid', g)).filter((g) => g !== OVERFLOW_ID),
+      Number(caps & 0xffffffffn), Number(caps >> 32n));
+    this.wearing = r < 0 ? undefined : creds.key;
+    return r;
+  }
+
+  /** Between calls: the thread's file work is its own again. */
+  idle(): void {
+    native().actorUse(0);
+    actAsOwnIfForeign();
+  }
+
+  /** The sandbox has ended: so does its actor. */
+  close(): void {
+    if (this.handle) native().actorClose(this.handle);
+    this.handle = 0;
+  }
 }

@@ -13,7 +13,7 @@ import { dispatchTable } from '../sentry/syscalls/index.js';
 import { MountTable } from '../sentry/vfs/mounts.js';
 import { maskedProcPaths } from '../sentry/vfs/procfs.js';
 import { capabilityMask } from '../sentry/abi/capability.js';
-import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, enterSandbox, fixedCreds, grantedCapabilities, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
+import { actAs, actAsOwnIfForeign, DEFAULT_CAPABILITIES, NamespacedActing, enterSandbox, fixedCreds, grantedCapabilities, leaveSandbox, SANDBOX_ROOT, type TaskIdentity } from './creds.js';
 import { openCgroup } from './sandbox-cgroup.js';
 import { DEFAULT_RLIMITS, SANDBOX_OVERHEAD_TASKS, rlimitArg, type Limits, type Rlimit } from './limits.js';
 import { NativeChild, type Stdio } from '../native-child.js';
@@ -22,8 +22,8 @@ import { exitReason, signalOf, type EndedBy, type ExitReason, type SandboxUsage 
 import type { Cgroup } from './cgroup.js';
 import { TaskTable, type Task } from '../sentry/task/tasks.js';
 import type { SandboxMemory } from '../sentry/vfs/procfiles.js';
-import { rootOnlyIdMap } from '../sentry/ids.js';
-import { isErrno, type Errno } from '../sentry/abi/errno.js';
+import { rangeIdMap, rootOnlyIdMap, type IdRange } from '../sentry/ids.js';
+import { ESRCH, errnoOf, isErrno, type Errno } from '../sentry/abi/errno.js';
 import { SandboxFs } from '../sentry/vfs/sandboxfs.js';
 
 const CAP_SYS_ADMIN = capabilityMask(['CAP_SYS_ADMIN']);
@@ -109,6 +109,10 @@ export interface SandboxOptions {
    * `delete`, as runc's does, since containerd's shim reads the end's stats and OOM
    * events from it after the exit. */
   keepCgroup?: boolean;
+  /** Run in a new user namespace with these id maps (an OCI config's linux.uidMappings
+   * and gidMappings; launcher `--uid-map`/`--gid-map`), or, with joinPid, in the one of
+   * that sandbox, which has them. Needs root. The identity is then the namespace's ids. */
+  idMappings?: { uid: IdRange[]; gid: IdRange[] };
   /** Run in a user namespace of the caller's own (launcher `--userns`): forced by true,
    * and always so when this process is not root. */
   rootless?: boolean;
@@ -123,8 +127,8 @@ export interface SandboxOptions {
 }
 
 /** Whether a sandbox with OPTS runs in its own user namespace. */
-export function usesUserNamespace(opts: Pick<SandboxOptions, 'rootless'>): boolean {
-  return !!opts.rootless || process.geteuid?.() !== 0;
+export function usesUserNamespace(opts: Pick<SandboxOptions, 'rootless' | 'idMappings'>): boolean {
+  return !opts.idMappings && (!!opts.rootless || process.geteuid?.() !== 0);
 }
 
 export interface ExitStatus {
@@ -163,6 +167,8 @@ export class RunningSandbox {
   private readonly startedAt = performance.now();
   private readonly watch: LimitWatch;
   private wearsIdentity = false;
+  /** The actor of a sandbox with id maps (creds.ts NamespacedActing). */
+  private acting: NamespacedActing | undefined;
   /** With detach: the launcher that left us, a pidfd on it, and its code once sent. */
   private detached: { pid: number; pidfd: number; watcher: Watcher; code?: number } | undefined;
   private over = false;
@@ -325,11 +331,25 @@ export class RunningSandbox {
     // outside, which this thread already is, without capabilities: nothing to take on (nor
     // could it: setgroups and capset need privileges it lacks). In one of a root caller
     // the tasks' capabilities are the namespace's, not the host's: the thread wears the
-    // sandbox root's. Otherwise each task's own credentials, as the kernel has them.
+    // sandbox root's. In one with id maps an actor inside it acts for each task
+    // (creds.ts NamespacedActing). Otherwise each task's own credentials, as the kernel
+    // has them.
     this.wearsIdentity = !(usesUserNamespace(o) && process.geteuid?.() !== 0);
     const tasks = new TaskTable();
     let actFor: ((task: Task, stillValid: () => boolean) => Errno | undefined) | undefined;
-    if (this.wearsIdentity && usesUserNamespace(o)) {
+    let idle = this.wearsIdentity ? actAsOwnIfForeign : undefined;
+    if (o.idMappings) {
+      const acting = new NamespacedActing(rangeIdMap(o.idMappings.uid, o.idMappings.gid));
+      this.acting = acting;
+      actFor = (task, stillValid) => {
+        const creds = tasks.credsOf(task, stillValid);
+        if (isErrno(creds)) return creds;
+        const r = acting.actAs(task.hostTid, creds);
+        if (r < 0 && !stillValid()) return ESRCH;
+        return r < 0 ? errnoOf(-r) : undefined;
+      };
+      idle = () => acting.idle();
+    } else if (this.wearsIdentity && usesUserNamespace(o)) {
       const creds = fixedCreds(o.identity ?? SANDBOX_ROOT, DEFAULT_CAPABILITIES);
       actFor = () => void actAs(creds);
     } else if (this.wearsIdentity) {
@@ -342,11 +362,11 @@ export class RunningSandbox {
     }
     const memory = this.memoryView();
     // Root inside is the caller outside (addon/launcher/userns.c), and nothing else is mapped.
+    // With id maps the actor's kernel calls already see ids as the namespace has them.
     const ids = usesUserNamespace(o) ? rootOnlyIdMap(process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : undefined;
-    const idle = this.wearsIdentity ? actAsOwnIfForeign : undefined;
     // CAP_SYS_ADMIN is never granted for real; asked for, the sentry makes the mounts it
     // would allow (syscalls/mount.ts), in the sandbox's own mount namespace only.
-    const mounts = !usesUserNamespace(o) && (o.capabilities ?? DEFAULT_CAPABILITIES) & CAP_SYS_ADMIN ? new MountTable() : null;
+    const mounts = !usesUserNamespace(o) && !o.idMappings && (o.capabilities ?? DEFAULT_CAPABILITIES) & CAP_SYS_ADMIN ? new MountTable() : null;
     this.kernel = new Kernel(listener, new SandboxFs(rootfd, { memory, ids }), tasks, uts, o.network, { actFor, memory, ids, idle }, mounts);
     const strace = o.strace ? new Strace(o.strace) : undefined;
     this.sentry = new Sentry(this.kernel, dispatchTable(), o.log, strace);
@@ -371,6 +391,7 @@ export class RunningSandbox {
     this.watch.stop();
     this.markReady(false);
     if (this.sentry && this.wearsIdentity) leaveSandbox();
+    this.acting?.close();
     this.sentry?.stop();
     this.channelWatch?.stop();
     this.kernel?.tasks.clear();
@@ -468,6 +489,8 @@ function hiddenProcPaths(): string[] {
 }
 
 function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbox {
+  // Only a writer with CAP_SETUID over the host's namespace may map other ids than its own.
+  if (opts.idMappings && process.geteuid?.() !== 0) throw new Error('user namespace id maps need root');
   const n = native();
   const staging = mkdtempSync(join(tmpdir(), 'tsvisor-'));
   const [channel, launcherEnd] = n.socketpair();
@@ -487,6 +510,10 @@ function launch(opts: SandboxOptions, cgroup: Cgroup | undefined): RunningSandbo
   if (opts.rootfs) args.push('--rootfs', opts.rootfs);
   if (opts.rootfs && opts.overlay === false) args.push('--no-overlay');
   if (usesUserNamespace(opts) && !opts.joinPid) args.push('--userns');
+  if (opts.idMappings && !opts.joinPid) {
+    for (const m of opts.idMappings.uid) args.push('--uid-map', `${m.containerID}:${m.hostID}:${m.size}`);
+    for (const m of opts.idMappings.gid) args.push('--gid-map', `${m.containerID}:${m.hostID}:${m.size}`);
+  }
   const caps = usesUserNamespace(opts) ? 0n : grantedCapabilities(opts.capabilities ?? DEFAULT_CAPABILITIES, opts.network);
   if (caps) args.push('--caps', caps.toString(16));
   const ambient = caps & (opts.ambientCapabilities ?? 0n);

@@ -36,3 +36,25 @@ export function mapStatxIds(buf: Buffer, map: IdMap): void {
   buf.writeUInt32LE(map.toSandbox('uid', buf.readUInt32LE(STATX_OFFSETS.stx_uid)), STATX_OFFSETS.stx_uid);
   buf.writeUInt32LE(map.toSandbox('gid', buf.readUInt32LE(STATX_OFFSETS.stx_gid)), STATX_OFFSETS.stx_gid);
 }
+
+/** One range of a user namespace's id map, as OCI's linux.uidMappings gives it. */
+export interface IdRange {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+/** The map of a user namespace with these ranges (the kernel's uid_map and gid_map). */
+export function rangeIdMap(uids: readonly IdRange[], gids: readonly IdRange[]): IdMap {
+  const ranges = { uid: uids, gid: gids };
+  return {
+    toSandbox: (kind, host) => {
+      const r = ranges[kind].find((m) => host >= m.hostID && host < m.hostID + m.size);
+      return r ? r.containerID + (host - r.hostID) : OVERFLOW_ID;
+    },
+    toHost: (kind, id) => {
+      const r = ranges[kind].find((m) => id >= m.containerID && id < m.containerID + m.size);
+      return r ? r.hostID + (id - r.containerID) : null;
+    },
+  };
+}

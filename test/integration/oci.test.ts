@@ -613,8 +613,8 @@ describe('config.json features', () => {
   it('refuses what it cannot honour, naming the field', () => {
     const tty = bundle((s) => (s.process.terminal = true));
     expect(createWithOutput('tty', tty).r.stderr).toMatch(/`process.terminal`: a terminal needs --console-socket/);
-    const userns = bundle((s) => s.linux.namespaces.push({ type: 'user' }));
-    expect(createWithOutput('userns', userns).r.stderr).toMatch(/`linux.namespaces`: user namespaces are not supported yet/);
+    const joined = bundle((s) => s.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' }));
+    expect(createWithOutput('userns', joined).r.stderr).toMatch(/`linux.namespaces`: joining an existing `user` namespace is not supported/);
     expect(list(stateRoot).filter((n) => n === 'tty' || n === 'userns')).toEqual([]);
   });
 });

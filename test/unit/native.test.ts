@@ -629,6 +629,69 @@ describe('processes', () => {
   });
 });
 
+describe('actors in a user namespace', () => {
+  /** A process in a new user namespace whose ids 0-65535 are the host's 100000-165535. */
+  async function mappedProcess(): Promise<ChildProcess> {
+    const child = spawn('unshare', ['--user', 'sleep', '60'], { stdio: 'ignore' });
+    const own = fs.readlinkSync('/proc/self/ns/user');
+    for (let i = 0; i < 200 && fs.readlinkSync(`/proc/${child.pid}/ns/user`) === own; i++) await new Promise((r) => setTimeout(r, 10));
+    fs.writeFileSync(`/proc/${child.pid}/uid_map`, '0 100000 65536\n');
+    fs.writeFileSync(`/proc/${child.pid}/gid_map`, '0 100000 65536\n');
+    return child;
+  }
+
+  it('runs file calls inside the namespace: capabilities count over mapped owners only', async () => {
+    const child = await mappedProcess();
+    // Reachable by the namespace's ids (work is 0700).
+    const dir = fs.mkdtempSync(join(tmpdir(), 'tsvisor-actor-'));
+    fs.chmodSync(dir, 0o755);
+    const hostOwned = join(dir, 'host'), mapped = join(dir, 'mapped');
+    fs.writeFileSync(hostOwned, 'host\n', { mode: 0o600 });
+    fs.writeFileSync(mapped, 'mapped\n', { mode: 0o600 });
+    fs.chownSync(mapped, 100005, 100005);
+    const stat = Buffer.alloc(256);
+    const handle = n.actorOpen(child.pid!);
+    expect(handle).toBeGreaterThan(0);
+    try {
+      expect(n.actorUse(handle)).toBe(0);
+      // The namespace's root with CAP_DAC_OVERRIDE (bit 1).
+      expect(n.setThreadCreds(0, 0, [], 1 << 1, 0)).toBe(0);
+      expect(n.openat2(AT_FDCWD, hostOwned, O_RDONLY | O_CLOEXEC, 0, 0)).toBe(-E.EACCES);
+      const fd = n.openat2(AT_FDCWD, mapped, O_RDONLY | O_CLOEXEC, 0, 0);
+      expect(fd).toBeGreaterThanOrEqual(0);
+      // Owners come back as the namespace sees them.
+      expect(n.fstatat(AT_FDCWD, mapped, 0, stat)).toBe(0);
+      expect([stat.readUInt32LE(28), stat.readUInt32LE(32)]).toEqual([5, 5]);
+      expect(n.fstatat(AT_FDCWD, hostOwned, 0, stat)).toBe(0);
+      expect(stat.readUInt32LE(28)).toBe(65534);
+      // Ids it cannot map are refused, as chown(2) refuses them there.
+      expect(n.fchownat(AT_FDCWD, mapped, 70000, -1, 0)).toBe(-E.EINVAL);
+      n.actorUse(0);
+      // Its fd is this process's; this thread is the host's root again.
+      expect(fs.readFileSync(fd, 'utf8')).toBe('mapped\n');
+      n.close(fd);
+      const own = n.openat2(AT_FDCWD, hostOwned, O_RDONLY | O_CLOEXEC, 0, 0);
+      expect(own).toBeGreaterThanOrEqual(0);
+      n.close(own);
+      expect(n.fstatat(AT_FDCWD, mapped, 0, stat)).toBe(0);
+      expect(stat.readUInt32LE(28)).toBe(100005);
+    } finally {
+      n.actorUse(0);
+      expect(n.actorClose(handle)).toBe(0);
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true });
+    }
+    expect(n.actorUse(handle)).toBe(-E.EINVAL);
+    expect(n.actorClose(handle)).toBe(-E.EINVAL);
+  });
+
+  it('answers -errno for a namespace it cannot enter', () => {
+    // Our own namespace: setns refuses to enter it again.
+    expect(n.actorOpen(process.pid)).toBe(-E.EINVAL);
+    expect(n.actorOpen(2 ** 22 + 1)).toBe(-E.ENOENT);
+  });
+});
+
 describe('seccomp user notification', () => {
   it('receives, validates, answers and injects an fd', async () => {
     const [a, b] = n.socketpair();

@@ -287,14 +287,17 @@ export class SandboxFs {
     const n = native();
     const fd = n.openat2(this.rootfd, `${procDir}/status`, O_RDONLY | O_CLOEXEC, 0, IN_ROOT);
     if (fd < 0) return errnoOf(-fd);
+    // Its own read the same way: in a user namespace, ids show as the opener's sees them.
+    const ownFd = n.openat2(this.rootfd, `proc/${task.vtid}/status`, O_RDONLY | O_CLOEXEC, 0, IN_ROOT);
     let peer: string, own: string;
     try {
       peer = readFileSync(fd, 'latin1');
-      own = readFileSync(`/proc/${task.hostTid}/status`, 'latin1');
+      own = ownFd < 0 ? '' : readFileSync(ownFd, 'latin1');
     } catch {
       return ENOENT;
     } finally {
       n.close(fd);
+      if (ownFd >= 0) n.close(ownFd);
     }
     const ids = (text: string, key: string): string[] => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim().split(/\s+/) ?? [];
     for (const key of ['Uid', 'Gid']) {

@@ -90,8 +90,10 @@ void close_inherited_fds(int keep)
  * network. */
 void unshare_namespaces(const struct options *opts)
 {
-	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP;
+	int flags = CLONE_NEWNS | CLONE_NEWCGROUP;
 
+	if (!opts->pidns)
+		flags |= CLONE_NEWPID;
 	if (opts->net_none && !opts->netns)
 		flags |= CLONE_NEWNET;
 	if (!opts->ipcns)

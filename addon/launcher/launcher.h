@@ -91,6 +91,7 @@ struct options {
 	const char *netns;       /* --netns PATH: join instead of a new one (netns.c) */
 	const char *ipcns;       /* --ipcns PATH: the same for the IPC namespace */
 	const char *utsns;       /* --utsns PATH: the same for the UTS namespace */
+	const char *pidns;       /* --pidns PATH: the same for the pid namespace */
 	bool readonly_root;      /* --readonly-root: the root mount made read-only last */
 	bool userns;             /* --userns: all of it inside a new user namespace (userns.c) */
 	struct id_range uid_maps[MAX_ID_RANGES]; /* --uid-map...: a new user namespace with */

@@ -49,6 +49,7 @@
 #define OPT_DETACH 0x221
 #define OPT_IPCNS 0x222
 #define OPT_UTSNS 0x223
+#define OPT_PIDNS 0x22b
 #define OPT_SYSCTL 0x224
 #define OPT_AMBIENT 0x225
 #define OPT_NEW_PRIVS 0x226
@@ -208,6 +209,7 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "ipcns", required_argument, NULL, OPT_IPCNS },
 		{ "utsns", required_argument, NULL, OPT_UTSNS },
+		{ "pidns", required_argument, NULL, OPT_PIDNS },
 		{ "sysctl", required_argument, NULL, OPT_SYSCTL },
 		{ "readonly-root", no_argument, NULL, OPT_READONLY_ROOT },
 		{ "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
@@ -312,10 +314,14 @@ const char *parse_options(int argc, char **argv, struct options *opts)
 		case OPT_NETNS:
 		case OPT_IPCNS:
 		case OPT_UTSNS:
+		case OPT_PIDNS: {
+			const char *name = c == OPT_NETNS ? "netns" : c == OPT_IPCNS ? "ipcns" : c == OPT_UTSNS ? "utsns" : "pidns";
+
 			if (optarg[0] != '/')
-				return set_error("`%s %s`: want an absolute path", argv[optind - 1], optarg);
-			*(c == OPT_NETNS ? &opts->netns : c == OPT_IPCNS ? &opts->ipcns : &opts->utsns) = optarg;
+				return set_error("`--%s %s`: want an absolute path", name, optarg);
+			*(c == OPT_NETNS ? &opts->netns : c == OPT_IPCNS ? &opts->ipcns : c == OPT_UTSNS ? &opts->utsns : &opts->pidns) = optarg;
 			break;
+		}
 		case OPT_READONLY_ROOT:
 			opts->readonly_root = true;
 			break;

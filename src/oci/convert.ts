@@ -115,6 +115,7 @@ const JOINABLE: Record<string, { flag: string; proc: string }> = {
   network: { flag: '--netns', proc: 'net' },
   ipc: { flag: '--ipcns', proc: 'ipc' },
   uts: { flag: '--utsns', proc: 'uts' },
+  pid: { flag: '--pidns', proc: 'pid' },
 };
 
 /**
@@ -133,6 +134,27 @@ function refuseHostNamespace(path: string, proc: string): void {
   }
   if (joined.ino === own.ino && joined.dev === own.dev) {
     throw new Unsupported(`\`linux.namespaces\`: \`${path}\` is the host's ${proc} namespace`);
+  }
+}
+
+/**
+ * The pid namespace PATH means. A tsvisor container's pid (Docker's State.Pid, which
+ * `--pid container:X` names) is its launcher's, which lives in the host's pid namespace and
+ * made the container's for its children: there /proc/N/ns/pid names the host's, and
+ * pid_for_children the container's.
+ */
+function containerPidNamespace(path: string): string {
+  const m = /^\/proc\/(\d+)\/ns\/pid$/.exec(path);
+  if (!m) return path;
+  const children = `/proc/${m[1]}/ns/pid_for_children`;
+  const same = (a: string, b: string): boolean => {
+    const x = statSync(a), y = statSync(b);
+    return x.ino === y.ino && x.dev === y.dev;
+  };
+  try {
+    return same(path, '/proc/self/ns/pid') && !same(children, '/proc/self/ns/pid') ? children : path;
+  } catch {
+    return path; // The launcher reports a path it cannot open.
   }
 }
 
@@ -188,8 +210,9 @@ export function planSandbox(spec: Spec, bundle: string, consoleSocket?: string):
     if (ns.type === 'network') network = 'none';
     const join = ns.path ? JOINABLE[ns.type] : undefined;
     if (ns.path && join) {
-      refuseHostNamespace(ns.path, join.proc);
-      launcherArgs.push(join.flag, ns.path);
+      const path = ns.type === 'pid' ? containerPidNamespace(ns.path) : ns.path;
+      refuseHostNamespace(path, join.proc);
+      launcherArgs.push(join.flag, path);
     } else if (ns.path) {
       throw new Unsupported(`\`linux.namespaces\`: joining an existing \`${ns.type}\` namespace is not supported`);
     } else if (ns.type === 'user') {

@@ -272,6 +272,20 @@ describe('docker on tsvisor', () => {
     }
   });
 
+  it('shares a container\'s pid namespace with --pid container:X', async (ctx) => {
+    if (skipReason) return ctx.skip();
+    const pod = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done']).stdout.trim();
+    try {
+      const r = run(['--pid', `container:${pod}`], ['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; kill -TERM 1 && echo signalled']);
+      expect(r.stdout).toBe('sh -c trap "exit 3" TERM; while :; do sleep 0.1; done \nsignalled\n');
+      const deadline = Date.now() + 5000;
+      while (docker(['inspect', '-f', '{{.State.Running}}', pod]).stdout !== 'false\n' && Date.now() < deadline) await sleep(100);
+      expect(docker(['inspect', '-f', '{{.State.ExitCode}}', pod]).stdout).toBe('3\n');
+    } finally {
+      docker(['rm', '-f', pod]);
+    }
+  });
+
   it('stops with SIGKILL after the timeout, and rm -f leaves no process behind', async (ctx) => {
     if (skipReason) return ctx.skip();
     const stubborn = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done']).stdout.trim();

@@ -195,6 +195,59 @@ describe('OCI namespaces shared by path', () => {
   });
 });
 
+describe('OCI pid namespace shared by path', () => {
+  it('joins another container\'s pid namespace (Docker\'s --pid container:X): sees and signals its processes', () => {
+    const dir = scratch('tsvisor-bundle-');
+    bundles.push(dir);
+    expect(spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir]).status).toBe(0);
+    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    spec.root = { path: rootfs, readonly: false };
+    spec.process.terminal = false;
+    // Its pid 1 takes only the signals it has a handler for from its namespace's members.
+    spec.process.args = ['sh', '-c', 'trap "exit 7" TERM; while true; do sleep 1; done'];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+    const pidFile = join(dir, 'pid');
+    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, 'pidpod']).status).toBe(0);
+    try {
+      expect(oci(['start', 'pidpod']).status).toBe(0);
+      // The launcher's own pid namespace is the host's: the path Docker gives names it.
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      const theirs = spawnSync('readlink', [`/proc/${pid}/ns/pid_for_children`], { encoding: 'utf8' }).stdout;
+      const script = [
+        'readlink /proc/self/ns/pid',
+        'echo self=$$',
+        'tr "\\0" " " < /proc/1/cmdline; echo',
+        'kill -TERM 1 && echo signalled',
+      ].join('; ');
+      const r = run('pidmember', script, (s) => s.linux.namespaces = s.linux.namespaces.map((n: any) =>
+        n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n));
+      expect(r.stderr, r.stdout).toBe('');
+      const lines = r.stdout.split('\n');
+      expect(lines[0] + '\n').toBe(theirs);
+      expect(Number(lines[1]!.slice('self='.length))).toBeGreaterThan(1);
+      expect(lines[2]).toMatch(/^sh -c trap/);
+      expect(lines[3], r.stdout).toBe('signalled');
+      // The other container's pid 1 took the signal and ended.
+      let state = '';
+      for (let i = 0; i < 50 && state !== 'stopped'; i++) {
+        state = JSON.parse(oci(['state', 'pidpod']).stdout).status;
+        if (state !== 'stopped') spawnSync('sleep', ['0.1']);
+      }
+      expect(state).toBe('stopped');
+    } finally {
+      oci(['delete', '--force', 'pidpod']);
+    }
+  });
+
+  it('refuses the host\'s pid namespace', () => {
+    const path = `/proc/${process.pid}/ns/pid`;
+    const r = run('pidhost', 'true', (s) => s.linux.namespaces = s.linux.namespaces.map((n: any) =>
+      n.type === 'pid' ? { type: 'pid', path } : n));
+    expect(r.stderr).toContain(`\`${path}\` is the host's pid namespace`);
+    expect(r.status).not.toBe(0);
+  });
+});
+
 describe('OCI sysctls', () => {
   it('sets the namespaced linux.sysctl in the container\'s own namespaces, and refuses the others', () => {
     // The proof is behaviour (a queue of 4 messages is over fs.mqueue.msg_max = 2, for a

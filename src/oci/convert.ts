@@ -178,10 +178,14 @@ function userIdMappings(spec: Spec, userns: boolean): { uid: IdRange[]; gid: IdR
   }
   if (uid.length === 0) throw new Unsupported('`linux.uidMappings`: a new user namespace needs a uid map');
   if (gid.length === 0) throw new Unsupported('`linux.gidMappings`: a new user namespace needs a gid map');
-  // Only host root may write such maps (and tsvisor's OCI runtime as another user already
-  // runs in a user namespace of its own).
-  if (process.geteuid?.() !== 0) throw new Unsupported('`linux.uidMappings`: id maps need the runtime to run as root');
-  return { uid, gid };
+  const euid = process.geteuid?.() ?? 0, egid = process.getegid?.() ?? 0;
+  if (euid === 0) return { uid, gid };
+  // Not root, the runtime always runs the container in a user namespace mapping the
+  // caller to root (`tsvisor spec --rootless` writes just that, as runc's does); other
+  // maps need a writer with privileges over the host's namespace.
+  const own = (maps: IdRange[], id: number): boolean => maps.length === 1 && maps[0]!.containerID === 0 && maps[0]!.hostID === id && maps[0]!.size === 1;
+  if (own(uid, euid) && own(gid, egid)) return undefined;
+  throw new Unsupported(`\`linux.uidMappings\`: not root, the runtime can map only its own ids (0 ${euid} 1, 0 ${egid} 1)`);
 }
 
 /**

@@ -1,8 +1,11 @@
 // `tsvisor do` in a user namespace of the caller's own: as an unprivileged user (always so),
-// and as root with --rootless (launcher `--userns`, addon/launcher/userns.c).
+// and as root with --rootless (launcher `--userns`, addon/launcher/userns.c); and the OCI
+// runtime without root, on a bundle from `tsvisor spec --rootless`.
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { skipBecause, tsvisor, tsvisorBin } from '../helpers.js';
+import { busyboxRoot, scratch, skipBecause, tsvisor, tsvisorBin } from '../helpers.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
@@ -49,6 +52,39 @@ describe('tsvisor do without root', () => {
     const r = asNobody([process.execPath, tsvisorBin, 'do', '--memory', '64m', '--', '/bin/true']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/cgroup/);
+  });
+
+  it.skipIf(unprivileged !== undefined)('runs an OCI bundle from `spec --rootless`, as runc does without root', () => {
+    const base = scratch('tsvisor-rootless-oci-');
+    const rootfs = busyboxRoot();
+    try {
+      expect(rootfs).not.toBeNull();
+      const bundle = join(base, 'bundle');
+      mkdirSync(bundle);
+      spawnSync('chown', ['-R', '65534:65534', base, rootfs!]);
+      chmodSync(base, 0o755);
+      expect(asNobody([process.execPath, tsvisorBin, 'spec', '--rootless', '--bundle', bundle]).status).toBe(0);
+      const config = join(bundle, 'config.json');
+      const spec = JSON.parse(readFileSync(config, 'utf8'));
+      spec.root = { path: rootfs, readonly: false };
+      spec.process.terminal = false;
+      spec.process.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map; touch /made && stat -c "%u %g" /made'];
+      writeFileSync(config, JSON.stringify(spec));
+      const r = asNobody([process.execPath, tsvisorBin, '--root', join(base, 'state'), 'run', '--bundle', bundle, 'rootless']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0', '0 65534 1', '0 0', '']);
+      expect(r.status).toBe(0);
+      expect(statSync(join(rootfs!, 'made')).uid).toBe(65534);
+      // Maps other than its own ids need root.
+      spec.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      writeFileSync(config, JSON.stringify(spec));
+      const other = asNobody([process.execPath, tsvisorBin, '--root', join(base, 'state'), 'run', '--bundle', bundle, 'rootless2']);
+      expect(other.stderr).toMatch(/`linux.uidMappings`: not root, the runtime can map only its own ids/);
+      expect(other.status).not.toBe(0);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+      if (rootfs) rmSync(rootfs, { recursive: true, force: true });
+    }
   });
 
   it('runs in a user namespace as root with --rootless', () => {

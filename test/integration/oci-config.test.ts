@@ -28,8 +28,13 @@ beforeAll(() => {
 afterAll(() => h.tearDown());
 const oci = h.oci.bind(h);
 
-/** Runs SCRIPT in a container from `tsvisor spec` (writable root), adjusted by EDIT. */
+/** Runs SCRIPT in a container from bundleFor. */
 function run(id: string, script: string, edit: (spec: any) => void): Result {
+  return oci(['run', '--bundle', bundleFor(['sh', '-c', script], edit), id]);
+}
+
+/** A bundle from `tsvisor spec` running ARGS (writable root), adjusted by EDIT. */
+function bundleFor(args: string[], edit: (spec: any) => void): string {
   const dir = scratch('tsvisor-bundle-');
   bundles.push(dir);
   const r = spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir], { encoding: 'utf8' });
@@ -37,10 +42,10 @@ function run(id: string, script: string, edit: (spec: any) => void): Result {
   const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   spec.root = { path: rootfs, readonly: false };
   spec.process.terminal = false;
-  spec.process.args = ['sh', '-c', script];
+  spec.process.args = args;
   edit(spec);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
-  return oci(['run', '--bundle', dir, id]);
+  return dir;
 }
 
 /** Whether this process may lower its oom_score_adj (CAP_SYS_RESOURCE, bit 24). */
@@ -162,23 +167,20 @@ describe('POSIX message queues', () => {
   });
 });
 
+/** Creates container ID running ARGS (EDIT adjusts its spec) with a pid file: its pid. */
+function createPod(id: string, args: string[], edit: (spec: any) => void = () => undefined): number {
+  const dir = bundleFor(args, edit);
+  const pidFile = join(dir, 'pid');
+  expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, id]).status).toBe(0);
+  return Number(readFileSync(pidFile, 'utf8'));
+}
+
 describe('OCI namespaces shared by path', () => {
   it('joins the network, IPC and UTS namespaces of another container, as a pod\'s containers do', () => {
     // The "sandbox" container; with --pid-file its launcher, whose pid that is, lives in
     // its namespaces, as containerd's shim reports it.
-    const dir = scratch('tsvisor-bundle-');
-    bundles.push(dir);
-    expect(spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir]).status).toBe(0);
-    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    spec.root = { path: rootfs, readonly: false };
-    spec.process.terminal = false;
-    spec.process.args = ['sleep', '60'];
-    spec.hostname = 'pod-host';
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
-    const pidFile = join(dir, 'pid');
-    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, 'pod']).status).toBe(0);
+    const pid = createPod('pod', ['sleep', '60'], (s) => (s.hostname = 'pod-host'));
     try {
-      const pid = Number(readFileSync(pidFile, 'utf8'));
       const ns = (kind: string): string => `/proc/${pid}/ns/${kind}`;
       const r = run('member', 'for n in net ipc uts; do readlink /proc/self/ns/$n; done; hostname', (s) => {
         s.hostname = 'ignored';
@@ -197,21 +199,11 @@ describe('OCI namespaces shared by path', () => {
 
 describe('OCI pid namespace shared by path', () => {
   it('joins another container\'s pid namespace (Docker\'s --pid container:X): sees and signals its processes', () => {
-    const dir = scratch('tsvisor-bundle-');
-    bundles.push(dir);
-    expect(spawnSync(process.execPath, [tsvisorBin, 'spec', '--bundle', dir]).status).toBe(0);
-    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    spec.root = { path: rootfs, readonly: false };
-    spec.process.terminal = false;
     // Its pid 1 takes only the signals it has a handler for from its namespace's members.
-    spec.process.args = ['sh', '-c', 'trap "exit 7" TERM; while true; do sleep 1; done'];
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
-    const pidFile = join(dir, 'pid');
-    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, 'pidpod']).status).toBe(0);
+    const pid = createPod('pidpod', ['sh', '-c', 'trap "exit 7" TERM; while true; do sleep 1; done']);
     try {
       expect(oci(['start', 'pidpod']).status).toBe(0);
       // The launcher's own pid namespace is the host's: the path Docker gives names it.
-      const pid = Number(readFileSync(pidFile, 'utf8'));
       const theirs = spawnSync('readlink', [`/proc/${pid}/ns/pid_for_children`], { encoding: 'utf8' }).stdout;
       const script = [
         'readlink /proc/self/ns/pid',

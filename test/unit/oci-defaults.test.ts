@@ -92,7 +92,9 @@ describe('spec → sandbox', () => {
     };
     expect(refuse((s) => delete s.process)).toMatch(/^`process`/);
     expect(refuse((s) => (s.process.terminal = true))).toMatch(/^`process.terminal`/);
-    expect(refuse((s) => s.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }))).toMatch(/joining an existing `pid` namespace/);
+    expect(refuse((s) => s.linux.namespaces.push({ type: 'mount', path: '/proc/self/ns/mnt' }))).toMatch(/joining an existing `mount` namespace/);
+    expect(refuse((s) => s.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' }))).toMatch(/joining an existing `user` namespace/);
+    expect(refuse((s) => s.linux.namespaces.push({ type: 'pid', path: '/proc/self/ns/pid' }))).toMatch(/is the host's pid namespace/);
     expect(refuse((s) => s.linux.namespaces.push({ type: 'ipc', path: '/proc/self/ns/ipc' }))).toMatch(/is the host's ipc namespace/);
     expect(refuse((s) => s.mounts.push({ destination: '/x', type: 'nfs', source: 'h:/x' }))).toMatch(/type `nfs` on `\/x`/);
     // Docker's `--network container:X` names X's reported pid: a sentry daemon's, on the host.

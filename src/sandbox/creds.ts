@@ -176,12 +176,13 @@ export class NamespacedActing {
   actAs(pid: number, creds: TaskCreds): number {
     const n = native();
     n.actorUse(0);
-    actAs({ ...creds, actingCaps: 0n, key: `${creds.key}:thread` });
     if (!this.handle) {
+      // Made while the thread is still itself: joining needs CAP_SYS_ADMIN over the namespace.
       const handle = n.actorOpen(pid);
       if (handle < 0) return handle;
       this.handle = handle;
     }
+    actAs({ ...creds, actingCaps: 0n, key: `${creds.key}:thread` });
     n.actorUse(this.handle);
     if (this.wearing === creds.key) return 0;
     const inside = (kind: 'uid' | 'gid', id: number): number => this.ids.toSandbox(kind, id);

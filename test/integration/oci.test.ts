@@ -412,6 +412,31 @@ describe('OCI errors', () => {
     expect(list(stateRoot)).not.toContain('dup');
   });
 
+  it('answers the shim\'s delete --force of a deleted container in sh, and nothing else', () => {
+    // A `node` that only says it was reached: bin/tsvisor's sh part must answer alone.
+    const fake = scratch('tsvisor-fake-node-');
+    bundles.push(fake);
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\nexit 99\n', { mode: 0o755 });
+    const log = join(fake, 'log.json');
+    const sh = (...args: string[]): number | null => spawnSync('sh', [tsvisorBin, '--root', stateRoot, '--log', log, '--log-format', 'json', ...args], {
+      env: { ...process.env, PATH: `${fake}:${process.env.PATH}` },
+    }).status;
+    expect(sh('delete', '--force', 'gone')).toBe(0);
+    expect(sh('delete', 'gone', '-f')).toBe(0);
+    expect(existsSync(log)).toBe(false);
+    // Anything else goes to node: no --force, an id that is there, a bad id, another flag.
+    mkdirSync(join(stateRoot, 'there'));
+    try {
+      expect(sh('delete', 'gone')).toBe(99);
+      expect(sh('delete', '--force', 'there')).toBe(99);
+      expect(sh('delete', '--force', '../etc')).toBe(99);
+      expect(sh('--unknown', 'delete', '--force', 'gone')).toBe(99);
+      expect(sh('state', 'gone')).toBe(99);
+    } finally {
+      rmSync(join(stateRoot, 'there'), { recursive: true });
+    }
+  });
+
   it('writes errors to --log as runc\'s JSON lines', () => {
     const logDir = scratch();
     const log = join(logDir, 'log.json');

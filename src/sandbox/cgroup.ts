@@ -332,7 +332,60 @@ export class Cgroup {
   static reopen(rec: CgroupRecord): Cgroup {
     const roles = new Map<Role, string>();
     for (const [role, dir] of Object.entries(rec.roles)) roles.set(role as Role, dir);
-    return new Cgroup(rec.id, rec.dirs, roles, rec.v2Dir, []);
+    const cg = new Cgroup(rec.id, [...rec.dirs], roles, rec.v2Dir, []);
+    // An update may have given it a cpu or cpuset directory since (addRole).
+    for (const role of ['cpu', 'cpuset'] as const) {
+      const dir = roles.has(role) ? undefined : cg.placeOf(role);
+      if (dir && dir !== rec.v2Dir && existsSync(dir)) {
+        roles.set(role, dir);
+        cg.dirs.push(dir);
+      }
+    }
+    return cg;
+  }
+
+  /** Where this sandbox's ROLE is or would be: its v2 directory when that has the
+   * controller, else the same path as its other directories in the v1 hierarchy that
+   * holds ROLE. */
+  private placeOf(role: 'cpu' | 'cpuset', layout: Layout = hostLayout()): string | undefined {
+    if (this.v2Dir && existsSync(join(this.v2Dir, role === 'cpu' ? 'cpu.max' : 'cpuset.cpus'))) return this.v2Dir;
+    const target = layout.v1.get(role);
+    if (!target) return undefined;
+    for (const h of new Set(layout.v1.values())) {
+      const dir = this.dirs.find((d) => d.startsWith(`${h.mount}/`));
+      if (dir) return join(target.mount, dir.slice(h.mount.length));
+    }
+    return undefined;
+  }
+
+  /**
+   * Gives the sandbox a ROLE it was created without (it is made only when asked for:
+   * see Extras), for an update that sets a cpu limit or chooses CPUs, as runc's update
+   * can: the directory is made beside the others and every task is moved in. Tasks forked
+   * meanwhile start in the hierarchy's root; the next round moves them.
+   */
+  private addRole(role: 'cpu' | 'cpuset'): string | undefined {
+    const dir = this.placeOf(role);
+    if (!dir) return undefined;
+    if (dir !== this.v2Dir) {
+      makeDir(dir);
+      if (role === 'cpuset') fillV1Cpusets(dir);
+      for (let round = 0; round < 10; round++) {
+        const inside = new Set((read(join(dir, 'cgroup.procs')) ?? '').split('\n').filter(Boolean).map(Number));
+        const missing = this.procs().filter((pid) => !inside.has(pid));
+        if (missing.length === 0) break;
+        for (const pid of missing) {
+          try {
+            writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+          } catch {
+            // It exited meanwhile.
+          }
+        }
+      }
+      this.dirs.push(dir);
+    }
+    this.roles.set(role, dir);
+    return dir;
   }
 
   /**
@@ -434,16 +487,15 @@ export class Cgroup {
     }
     for (const [file, value] of [['cpuset.cpus', t.cpusetCpus], ['cpuset.mems', t.cpusetMems]] as const) {
       if (value === undefined) continue;
-      const dir = this.roles.get('cpuset');
-      if (!dir) throw new CgroupError('CPUs and memory nodes can only be chosen for a sandbox created with a choice of them');
+      const dir = this.roles.get('cpuset') ?? this.addRole('cpuset');
+      if (!dir) throw new CgroupError('cannot choose CPUs or memory nodes: no cpuset controller available to this process');
       write(join(dir, file), value);
     }
   }
 
   /** The directory doing ROLE; a CgroupError when a limit is asked for and none can. */
   private need(role: Role, value: number | null): string | undefined {
-    const dir = this.roles.get(role);
-    if (!dir && value !== null && role === 'cpu') throw new CgroupError('a cpu limit can only be set on a sandbox created with one');
+    const dir = this.roles.get(role) ?? (role === 'cpu' && value !== null ? this.addRole('cpu') : undefined);
     if (!dir && value !== null) throw new CgroupError(`cannot enforce a ${role} limit: no ${role} controller available to this process`);
     return dir;
   }

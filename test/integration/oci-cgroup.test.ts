@@ -156,6 +156,43 @@ describe.runIf(isRoot)('linux.cgroupsPath', () => {
     expect(existsSync(cpuset)).toBe(false);
   });
 
+  it('adds a cpu limit and CPUs by update to a container created without (docker update --cpus)', async () => {
+    const cpus = (read('/sys/devices/system/cpu', 'online').match(/^(\d+)/) ?? ['0'])[0];
+    const dir = bundle((s) => {
+      s.process.args = ['sh', '-c', 'sleep 60 & exec sleep 61'];
+      s.linux.cgroupsPath = `/${tag}/${rand()}`;
+      s.linux.resources = { memory: { limit: MEMORY } };
+    });
+    expect(oci(['create', '--bundle', dir, 'cg-add']).status).toBe(0);
+    try {
+      expect(oci(['start', 'cg-add']).status).toBe(0);
+      const rec = runtimeOf('cg-add').cgroup;
+      expect(rec.roles.cpu).toBeUndefined();
+      const memoryDir = rec.roles.memory as string;
+      await until('both sleeps', () => procsOf(memoryDir).length >= 3);
+      const up = oci(['update', '--resources', '-', 'cg-add'], { input: JSON.stringify({ cpu: { quota: 25_000, period: 100_000, cpus } }) });
+      expect(up.status, up.stderr).toBe(0);
+      // Beside the others, with every task moved in, as a created one would be.
+      const rel = memoryDir.slice(hierarchies.find((hier) => memoryDir.startsWith(`${hier.mount}/`))!.mount.length);
+      const v2 = rec.v2Dir && existsSync(join(rec.v2Dir, 'cpu.max'));
+      const cpuDir = v2 ? rec.v2Dir : join(layout.v1.get('cpu')!.mount, rel);
+      expect(v2 ? read(cpuDir, 'cpu.max') : read(cpuDir, 'cpu.cfs_quota_us')).toMatch(/^25000\b/);
+      expect(procsOf(cpuDir).sort()).toEqual(procsOf(memoryDir).sort());
+      const init = JSON.parse(oci(['state', 'cg-add']).stdout).pid as number;
+      expect(/^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${init}/status`, 'utf8'))![1]).toBe(cpus);
+      // A process exec'd later joins it too, and delete removes it.
+      const before = procsOf(memoryDir).length;
+      const e = oci(['exec', '--detach', '--pid-file', join(dir, 'exec.pid'), 'cg-add', 'sleep', '30']);
+      expect(e.status, e.stderr).toBe(0);
+      await until('the exec\'d process', () => procsOf(memoryDir).length > before);
+      expect(procsOf(cpuDir).sort()).toEqual(procsOf(memoryDir).sort());
+      expect(oci(['delete', '--force', 'cg-add']).status).toBe(0);
+      expect(existsSync(cpuDir)).toBe(v2 ? existsSync(rec.v2Dir) : false);
+    } finally {
+      oci(['delete', '--force', 'cg-add']);
+    }
+  });
+
   it('sets the memory reservation, and on v1 the swappiness and a disabled OOM killer', () => {
     const mem = (v1: boolean): Record<string, unknown> => ({ limit: MEMORY, reservation: MEMORY / 2, ...(v1 ? { swappiness: 30, disableOOMKiller: true } : {}) });
     // Where the memory controller is: v2 when our v2 cgroup has it to hand down.

@@ -1,10 +1,10 @@
 // linux.resources (config.json at create, `update --resources` later) → the sandbox's
 // cgroup (src/sandbox/cgroup.ts). What it honours: memory.limit, reservation, swappiness
 // and disableOOMKiller, pids.limit, cpu.quota with cpu.period, cpu.shares, cpu.cpus and
-// cpu.mems. The rest (memory.swap: the sandbox never swaps; the kernel memory limits
-// Linux dropped; realtime cpu, blockIO, hugepage limits, network) is best effort:
-// reported as ignored.
-import type { CgroupResources, CpuTuning, MemoryTuning } from '../sandbox/cgroup.js';
+// cpu.mems, blockIO's weights and throttles. The rest (memory.swap: the sandbox never
+// swaps; the kernel memory limits Linux dropped; realtime cpu, blockIO.leafWeight (CFQ's,
+// gone from Linux), hugepage limits, network) is best effort: reported as ignored.
+import type { BlockIoThrottle, BlockIoTuning, CgroupResources, CpuTuning, MemoryTuning } from '../sandbox/cgroup.js';
 import { SANDBOX_OVERHEAD_TASKS, type Limits } from '../sandbox/limits.js';
 
 type Obj = Record<string, unknown>;
@@ -19,7 +19,38 @@ export interface Translated {
   cpus?: number | null;
   tuning?: CpuTuning;
   memoryTuning?: MemoryTuning;
+  blockIO?: BlockIoTuning;
   ignored: string[];
+}
+
+const THROTTLES: [string, BlockIoThrottle][] = [
+  ['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'],
+  ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops'],
+];
+
+/** linux.resources.blockIO as the cgroup takes it; undefined when it asks for nothing. */
+function blockIoOf(bio: Obj, ignored: string[]): BlockIoTuning | undefined {
+  const out: BlockIoTuning = {};
+  const devices = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj).filter((d): d is Obj => !!d) : []);
+  const id = (d: Obj): { major: number; minor: number } | undefined => {
+    const major = num(d.major), minor = num(d.minor);
+    return major !== undefined && minor !== undefined ? { major, minor } : undefined;
+  };
+  // runc: a weight of 0 leaves it alone.
+  if (num(bio.weight)) out.weight = num(bio.weight);
+  for (const d of devices(bio.weightDevice)) {
+    const dev = id(d), weight = num(d.weight);
+    if (dev && weight) (out.weightDevices ??= []).push({ ...dev, weight });
+    if (num(d.leafWeight)) ignored.push('linux.resources.blockIO.weightDevice[].leafWeight');
+  }
+  for (const [key, kind] of THROTTLES) {
+    for (const d of devices(bio[key])) {
+      const dev = id(d), rate = num(d.rate);
+      if (dev && rate !== undefined) (out.throttles ??= []).push({ ...dev, kind, rate });
+    }
+  }
+  if (num(bio.leafWeight)) ignored.push('linux.resources.blockIO.leafWeight');
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 const HONOURED_MEMORY = ['limit', 'swap', 'reservation', 'swappiness', 'disableOOMKiller'];
@@ -68,8 +99,13 @@ export function translateResources(r: unknown): Translated {
       if (!HONOURED_CPU.includes(k) && cpu[k] !== undefined && cpu[k] !== 0 && cpu[k] !== '') out.ignored.push(`linux.resources.cpu.${k}`);
     }
   }
+  const bio = obj(res.blockIO);
+  if (bio) {
+    const tuning = blockIoOf(bio, out.ignored);
+    if (tuning) out.blockIO = tuning;
+  }
   for (const k of Object.keys(res)) {
-    if (!['memory', 'pids', 'cpu', 'devices'].includes(k)) out.ignored.push(`linux.resources.${k}`);
+    if (!['memory', 'pids', 'cpu', 'devices', 'blockIO'].includes(k)) out.ignored.push(`linux.resources.${k}`);
   }
   return out;
 }
@@ -84,6 +120,7 @@ export function limitsOf(r: unknown): { limits: Limits; ignored: string[] } {
       cpus: t.cpus ?? null,
       ...(t.tuning ? { cpuTuning: t.tuning } : {}),
       ...(t.memoryTuning ? { memoryTuning: t.memoryTuning } : {}),
+      ...(t.blockIO ? { blockIO: t.blockIO } : {}),
     },
     ignored: t.ignored,
   };
@@ -98,5 +135,6 @@ export function cgroupUpdateOf(r: unknown): { resources: CgroupResources; ignore
   if (t.cpus !== undefined) resources.cpus = t.cpus;
   if (t.tuning) resources.tuning = t.tuning;
   if (t.memoryTuning) resources.memoryTuning = t.memoryTuning;
+  if (t.blockIO) resources.blockIO = t.blockIO;
   return { resources, ignored: t.ignored };
 }

@@ -28,7 +28,27 @@ export interface CgroupResources {
   tuning?: CpuTuning;
   /** Finer memory controls (OCI linux.resources.memory); see MemoryTuning. */
   memoryTuning?: MemoryTuning;
+  /** Block IO weights and throttles (OCI linux.resources.blockIO); see BlockIoTuning. */
+  blockIO?: BlockIoTuning;
 }
+
+/** The block IO controls an OCI config may give: a relative weight, weights per device
+ * (major:minor), and throttles per device in bytes or operations per second (a rate of 0
+ * removes one). v1 blkio, v2 io. */
+export interface BlockIoTuning {
+  weight?: number;
+  weightDevices?: { major: number; minor: number; weight: number }[];
+  throttles?: { major: number; minor: number; kind: BlockIoThrottle; rate: number }[];
+}
+export type BlockIoThrottle = 'rbps' | 'wbps' | 'riops' | 'wiops';
+
+/** v1's file for each throttle; v2 writes `rbps=` and the like to io.max. */
+const V1_THROTTLE_FILES: Record<BlockIoThrottle, string> = {
+  rbps: 'blkio.throttle.read_bps_device',
+  wbps: 'blkio.throttle.write_bps_device',
+  riops: 'blkio.throttle.read_iops_device',
+  wiops: 'blkio.throttle.write_iops_device',
+};
 
 /** The memory controls an OCI config may add: a soft limit the kernel reclaims down to
  * under pressure (v1 memory.soft_limit_in_bytes, v2 memory.low), and, on v1 only, the
@@ -126,7 +146,11 @@ export interface CgroupRecord {
 }
 
 /** The jobs a sandbox's cgroup does, each done in at most one hierarchy. */
-type Role = 'memory' | 'pids' | 'cpu' | 'cpuset' | 'cpuacct' | 'freezer';
+type Role = 'memory' | 'pids' | 'cpu' | 'cpuset' | 'blkio' | 'cpuacct' | 'freezer';
+/** The roles made only when asked for (Extras). */
+type OptionalRole = 'cpu' | 'cpuset' | 'blkio';
+/** v2's name for a role's controller, where it differs. */
+const V2_CONTROLLER: Partial<Record<Role, string>> = { blkio: 'io' };
 
 /** Which limits can be enforced on this host (a caller may make defaults conditional). */
 export interface CgroupSupport {
@@ -221,7 +245,7 @@ function makeDir(dir: string): void {
  * controller that cannot be enabled is done in v1. */
 function enableV2Controllers(parent: string): void {
   const available = (read(join(parent, 'cgroup.controllers')) ?? '').split(/\s+/);
-  for (const c of ['memory', 'pids', 'cpu', 'cpuset']) {
+  for (const c of ['memory', 'pids', 'cpu', 'cpuset', 'io']) {
     if (!available.includes(c)) continue;
     try {
       writeFileSync(join(parent, 'cgroup.subtree_control'), `+${c}`);
@@ -239,20 +263,26 @@ interface Extras {
   cpu: boolean;
   /** The cpuset controller: only when CPUs or memory nodes are chosen. */
   cpuset: boolean;
+  /** The blkio (v2: io) controller: only when block IO is weighted or throttled. */
+  blkio: boolean;
 }
 
 /** What RESOURCES needs of the cpu and cpuset controllers. */
 function extrasOf(r: CgroupResources): Extras {
-  return { cpu: r.cpus != null || r.tuning?.shares !== undefined, cpuset: r.tuning?.cpusetCpus !== undefined || r.tuning?.cpusetMems !== undefined };
+  return {
+    cpu: r.cpus != null || r.tuning?.shares !== undefined,
+    cpuset: r.tuning?.cpusetCpus !== undefined || r.tuning?.cpusetMems !== undefined,
+    blkio: r.blockIO !== undefined,
+  };
 }
 
 /** Picks the hierarchy for each role; v2 first. */
 function assignRoles(layout: Layout, v2Controllers: Set<string>, extras: Extras): Map<Role, Hierarchy> {
   const roles = new Map<Role, Hierarchy>();
   const v2 = layout.v2;
-  const wanted: Role[] = ['memory', 'pids', ...(extras.cpu ? (['cpu'] as const) : []), ...(extras.cpuset ? (['cpuset'] as const) : [])];
+  const wanted: Role[] = ['memory', 'pids', ...(['cpu', 'cpuset', 'blkio'] as const).filter((role) => extras[role])];
   for (const role of wanted) {
-    if (v2 && v2Controllers.has(role)) roles.set(role, v2);
+    if (v2 && v2Controllers.has(V2_CONTROLLER[role] ?? role)) roles.set(role, v2);
     else if (layout.v1.has(role)) roles.set(role, layout.v1.get(role)!);
   }
   // cpu.stat and cgroup.freeze are core files of every v2 cgroup.
@@ -334,7 +364,7 @@ export class Cgroup {
     for (const [role, dir] of Object.entries(rec.roles)) roles.set(role as Role, dir);
     const cg = new Cgroup(rec.id, [...rec.dirs], roles, rec.v2Dir, []);
     // An update may have given it a cpu or cpuset directory since (addRole).
-    for (const role of ['cpu', 'cpuset'] as const) {
+    for (const role of ['cpu', 'cpuset', 'blkio'] as const) {
       const dir = roles.has(role) ? undefined : cg.placeOf(role);
       if (dir && dir !== rec.v2Dir && existsSync(dir)) {
         roles.set(role, dir);
@@ -347,8 +377,9 @@ export class Cgroup {
   /** Where this sandbox's ROLE is or would be: its v2 directory when that has the
    * controller, else the same path as its other directories in the v1 hierarchy that
    * holds ROLE. */
-  private placeOf(role: 'cpu' | 'cpuset', layout: Layout = hostLayout()): string | undefined {
-    if (this.v2Dir && existsSync(join(this.v2Dir, role === 'cpu' ? 'cpu.max' : 'cpuset.cpus'))) return this.v2Dir;
+  private placeOf(role: OptionalRole, layout: Layout = hostLayout()): string | undefined {
+    const v2File = { cpu: 'cpu.max', cpuset: 'cpuset.cpus', blkio: 'io.max' }[role];
+    if (this.v2Dir && existsSync(join(this.v2Dir, v2File))) return this.v2Dir;
     const target = layout.v1.get(role);
     if (!target) return undefined;
     for (const h of new Set(layout.v1.values())) {
@@ -360,11 +391,11 @@ export class Cgroup {
 
   /**
    * Gives the sandbox a ROLE it was created without (it is made only when asked for:
-   * see Extras), for an update that sets a cpu limit or chooses CPUs, as runc's update
-   * can: the directory is made beside the others and every task is moved in. Tasks forked
+   * see Extras), for an update that sets a cpu limit, chooses CPUs or limits block IO,
+   * as runc's update can: the directory is made beside the others and every task is moved in. Tasks forked
    * meanwhile start in the hierarchy's root; the next round moves them.
    */
-  private addRole(role: 'cpu' | 'cpuset'): string | undefined {
+  private addRole(role: OptionalRole): string | undefined {
     const dir = this.placeOf(role);
     if (!dir) return undefined;
     if (dir !== this.v2Dir) {
@@ -395,8 +426,9 @@ export class Cgroup {
    */
   static open(id: string, opts: Placement = {}): Cgroup {
     // A sandbox made without a cpu limit or cpuset has no directory of those controllers.
-    const all = Cgroup.locate(id, opts, false, { cpu: true, cpuset: true });
-    const cg = Cgroup.locate(id, opts, false, { cpu: existsSync(all.roles.get('cpu') ?? ''), cpuset: existsSync(all.roles.get('cpuset') ?? '') });
+    const all = Cgroup.locate(id, opts, false, { cpu: true, cpuset: true, blkio: true });
+    const made = (role: Role): boolean => existsSync(all.roles.get(role) ?? '');
+    const cg = Cgroup.locate(id, opts, false, { cpu: made('cpu'), cpuset: made('cpuset'), blkio: made('blkio') });
     for (const dir of cg.dirs) if (!existsSync(dir)) throw new CgroupError(`cgroup \`${dir}\`: no such sandbox cgroup`);
     return cg;
   }
@@ -461,6 +493,7 @@ export class Cgroup {
   update(r: CgroupResources): void {
     if (r.memory !== undefined) this.setMemory(r.memory);
     if (r.memoryTuning) this.tuneMemory(r.memoryTuning);
+    if (r.blockIO) this.tuneBlockIo(r.blockIO);
     if (r.pids !== undefined) {
       const dir = this.need('pids', r.pids);
       if (dir) write(join(dir, 'pids.max'), r.pids === null ? 'max' : String(Math.max(1, Math.floor(r.pids))));
@@ -490,6 +523,26 @@ export class Cgroup {
       const dir = this.roles.get('cpuset') ?? this.addRole('cpuset');
       if (!dir) throw new CgroupError('cannot choose CPUs or memory nodes: no cpuset controller available to this process');
       write(join(dir, file), value);
+    }
+  }
+
+  private tuneBlockIo(b: BlockIoTuning): void {
+    const dir = this.roles.get('blkio') ?? this.addRole('blkio');
+    if (!dir) throw new CgroupError('cannot control block IO: no blkio or io controller available to this process');
+    const v2 = dir === this.v2Dir;
+    // Weights are the IO scheduler's (CFQ's, BFQ's): a kernel without one has no file.
+    const weightFile = (names: string[]): string => {
+      const name = names.find((n) => existsSync(join(dir, n)));
+      if (!name) throw new CgroupError("cannot set a block IO weight: this kernel's IO scheduler takes none");
+      return join(dir, name);
+    };
+    if (b.weight !== undefined) write(weightFile(v2 ? ['io.weight', 'io.bfq.weight'] : ['blkio.weight', 'blkio.bfq.weight']), v2 ? `default ${b.weight}` : String(b.weight));
+    for (const d of b.weightDevices ?? []) {
+      write(weightFile(v2 ? ['io.weight', 'io.bfq.weight'] : ['blkio.weight_device', 'blkio.bfq.weight_device']), `${d.major}:${d.minor} ${d.weight}`);
+    }
+    for (const t of b.throttles ?? []) {
+      if (v2) write(join(dir, 'io.max'), `${t.major}:${t.minor} ${t.kind}=${t.rate === 0 ? 'max' : t.rate}`);
+      else write(join(dir, V1_THROTTLE_FILES[t.kind]), `${t.major}:${t.minor} ${t.rate}`);
     }
   }
 

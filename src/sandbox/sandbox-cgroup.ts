@@ -65,8 +65,9 @@ export function openCgroup(
     cpus: limits.cpus ?? null,
     tuning: limits.cpuTuning,
     memoryTuning: limits.memoryTuning,
+    blockIO: limits.blockIO,
   };
-  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.memoryTuning || !!limits.cpuTimeMs;
+  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.memoryTuning || !!limits.blockIO || !!limits.cpuTimeMs;
   try {
     if (where.path) return Cgroup.create(newId(), resources, { path: where.path });
     sweepStale(parent);

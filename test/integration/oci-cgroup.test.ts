@@ -2,7 +2,7 @@
 // command a separate `tsvisor` process, the cgroup checked where runc would have put it on
 // each hierarchy this machine has (cgroup v1 controllers, v2, or both).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +190,35 @@ describe.runIf(isRoot)('linux.cgroupsPath', () => {
       expect(existsSync(cpuDir)).toBe(v2 ? existsSync(rec.v2Dir) : false);
     } finally {
       oci(['delete', '--force', 'cg-add']);
+    }
+  });
+
+  it('throttles block IO per device at create and update (docker --device-read-bps)', async (ctx) => {
+    // A disk of this machine's, by its numbers (loop, ram and zram devices aside).
+    const disk = readdirSync('/sys/block').find((d) => !/^(loop|ram|zram)/.test(d));
+    if (!disk) return ctx.skip(skipBecause('oci-cgroup.test.ts (block IO)', 'no disk in /sys/block to throttle'));
+    const [major, minor] = read(join('/sys/block', disk), 'dev').split(':').map(Number) as [number, number];
+    const dir = bundle((s) => {
+      s.process.args = ['sleep', '60'];
+      s.linux.cgroupsPath = `/${tag}/${rand()}`;
+      s.linux.resources = { blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 1048576 }], throttleWriteIOPSDevice: [{ major, minor, rate: 100 }] } };
+    });
+    expect(oci(['create', '--bundle', dir, 'cg-bio']).status).toBe(0);
+    try {
+      const rec = runtimeOf('cg-bio').cgroup;
+      const bio = rec.roles.blkio as string;
+      const v2 = bio === rec.v2Dir;
+      const limits = (): string => (v2 ? read(bio, 'io.max') : ['read_bps', 'write_bps', 'write_iops'].map((f) => read(bio, `blkio.throttle.${f}_device`)).join('|'));
+      expect(limits()).toBe(v2 ? `${major}:${minor} rbps=1048576 wbps=max riops=max wiops=100` : `${major}:${minor} 1048576||${major}:${minor} 100`);
+      const init = JSON.parse(oci(['state', 'cg-bio']).stdout).pid as number;
+      expect(procsOf(bio)).toContain(init);
+      const up = oci(['update', '--resources', '-', 'cg-bio'], { input: JSON.stringify({ blockIO: { throttleWriteBpsDevice: [{ major, minor, rate: 2097152 }] } }) });
+      expect(up.status, up.stderr).toBe(0);
+      expect(limits()).toBe(v2 ? `${major}:${minor} rbps=1048576 wbps=2097152 riops=max wiops=100` : `${major}:${minor} 1048576|${major}:${minor} 2097152|${major}:${minor} 100`);
+      expect(oci(['delete', '--force', 'cg-bio']).status).toBe(0);
+      if (!v2) expect(existsSync(bio)).toBe(false);
+    } finally {
+      oci(['delete', '--force', 'cg-bio']);
     }
   });
 

@@ -29,3 +29,25 @@ it('honours the memory reservation, swappiness and a disabled OOM killer; not th
   expect(translateResources({ memory: { reservation: 0, swappiness: -1, disableOOMKiller: false } })).toEqual({ ignored: [] });
   expect(cgroupUpdateOf({ memory: { reservation: -1 } }).resources).toEqual({ memoryTuning: { reservation: -1 } });
 });
+
+it('honours blockIO weights and throttles, leaves zero weights alone, reports leafWeight ignored', () => {
+  const t = translateResources({
+    blockIO: {
+      weight: 300,
+      leafWeight: 200,
+      weightDevice: [{ major: 8, minor: 0, weight: 500 }, { major: 8, minor: 16, weight: 0 }],
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 0 }],
+    },
+  });
+  expect(t).toEqual({
+    blockIO: {
+      weight: 300,
+      weightDevices: [{ major: 8, minor: 0, weight: 500 }],
+      throttles: [{ major: 8, minor: 0, kind: 'rbps', rate: 1048576 }, { major: 8, minor: 0, kind: 'wiops', rate: 0 }],
+    },
+    ignored: ['linux.resources.blockIO.leafWeight'],
+  });
+  // What Docker sends when nothing is asked.
+  expect(translateResources({ blockIO: { weight: 0 } })).toEqual({ ignored: [] });
+});

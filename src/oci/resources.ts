@@ -1,10 +1,11 @@
 // linux.resources (config.json at create, `update --resources` later) → the sandbox's
 // cgroup (src/sandbox/cgroup.ts). What it honours: memory.limit, reservation, swappiness
 // and disableOOMKiller, pids.limit, cpu.quota with cpu.period, cpu.shares, cpu.cpus and
-// cpu.mems, blockIO's weights and throttles. The rest (memory.swap: the sandbox never
-// swaps; the kernel memory limits Linux dropped; realtime cpu, blockIO.leafWeight (CFQ's,
-// gone from Linux), hugepage limits, network) is best effort: reported as ignored.
-import type { BlockIoThrottle, BlockIoTuning, CgroupResources, CpuTuning, MemoryTuning } from '../sandbox/cgroup.js';
+// cpu.mems, blockIO's weights and throttles, hugepageLimits. The rest (memory.swap: the
+// sandbox never swaps; the kernel memory limits Linux dropped; realtime cpu,
+// blockIO.leafWeight (CFQ's, gone from Linux), network) is best effort: reported as
+// ignored.
+import type { BlockIoThrottle, BlockIoTuning, CgroupResources, CpuTuning, HugepageLimit, MemoryTuning } from '../sandbox/cgroup.js';
 import { SANDBOX_OVERHEAD_TASKS, type Limits } from '../sandbox/limits.js';
 
 type Obj = Record<string, unknown>;
@@ -20,6 +21,7 @@ export interface Translated {
   tuning?: CpuTuning;
   memoryTuning?: MemoryTuning;
   blockIO?: BlockIoTuning;
+  hugepages?: HugepageLimit[];
   ignored: string[];
 }
 
@@ -104,8 +106,12 @@ export function translateResources(r: unknown): Translated {
     const tuning = blockIoOf(bio, out.ignored);
     if (tuning) out.blockIO = tuning;
   }
+  if (Array.isArray(res.hugepageLimits)) {
+    const limits = res.hugepageLimits.map(obj).flatMap((l) => (l && typeof l.pageSize === 'string' && num(l.limit) !== undefined ? [{ pageSize: l.pageSize, bytes: num(l.limit)! }] : []));
+    if (limits.length > 0) out.hugepages = limits;
+  }
   for (const k of Object.keys(res)) {
-    if (!['memory', 'pids', 'cpu', 'devices', 'blockIO'].includes(k)) out.ignored.push(`linux.resources.${k}`);
+    if (!['memory', 'pids', 'cpu', 'devices', 'blockIO', 'hugepageLimits'].includes(k)) out.ignored.push(`linux.resources.${k}`);
   }
   return out;
 }
@@ -121,6 +127,7 @@ export function limitsOf(r: unknown): { limits: Limits; ignored: string[] } {
       ...(t.tuning ? { cpuTuning: t.tuning } : {}),
       ...(t.memoryTuning ? { memoryTuning: t.memoryTuning } : {}),
       ...(t.blockIO ? { blockIO: t.blockIO } : {}),
+      ...(t.hugepages ? { hugepages: t.hugepages } : {}),
     },
     ignored: t.ignored,
   };
@@ -136,5 +143,6 @@ export function cgroupUpdateOf(r: unknown): { resources: CgroupResources; ignore
   if (t.tuning) resources.tuning = t.tuning;
   if (t.memoryTuning) resources.memoryTuning = t.memoryTuning;
   if (t.blockIO) resources.blockIO = t.blockIO;
+  if (t.hugepages) resources.hugepages = t.hugepages;
   return { resources, ignored: t.ignored };
 }

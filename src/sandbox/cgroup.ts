@@ -30,7 +30,19 @@ export interface CgroupResources {
   memoryTuning?: MemoryTuning;
   /** Block IO weights and throttles (OCI linux.resources.blockIO); see BlockIoTuning. */
   blockIO?: BlockIoTuning;
+  /** Bytes of huge pages of each size (OCI linux.resources.hugepageLimits). */
+  hugepages?: HugepageLimit[];
 }
+
+/** A limit on huge pages of one size, named as the kernel names them (`2MB`, `1GB`). */
+export interface HugepageLimit {
+  pageSize: string;
+  bytes: number;
+}
+
+/** A huge page size as the hugetlb controller's files name it; anything else could name
+ * another file. */
+export const HUGEPAGE_SIZE = /^[1-9][0-9]*[KMG]B$/;
 
 /** The block IO controls an OCI config may give: a relative weight, weights per device
  * (major:minor), and throttles per device in bytes or operations per second (a rate of 0
@@ -146,9 +158,9 @@ export interface CgroupRecord {
 }
 
 /** The jobs a sandbox's cgroup does, each done in at most one hierarchy. */
-type Role = 'memory' | 'pids' | 'cpu' | 'cpuset' | 'blkio' | 'cpuacct' | 'freezer';
+type Role = 'memory' | 'pids' | 'cpu' | 'cpuset' | 'blkio' | 'hugetlb' | 'cpuacct' | 'freezer';
 /** The roles made only when asked for (Extras). */
-type OptionalRole = 'cpu' | 'cpuset' | 'blkio';
+type OptionalRole = 'cpu' | 'cpuset' | 'blkio' | 'hugetlb';
 /** v2's name for a role's controller, where it differs. */
 const V2_CONTROLLER: Partial<Record<Role, string>> = { blkio: 'io' };
 
@@ -241,11 +253,12 @@ function makeDir(dir: string): void {
   }
 }
 
-/** Enables for PARENT's children the v2 controllers PARENT gets. Best effort: a
- * controller that cannot be enabled is done in v1. */
-function enableV2Controllers(parent: string): void {
+/** Enables for PARENT's children the v2 controllers PARENT gets (hugetlb only when
+ * HUGETLB: nothing else uses it). Best effort: a controller that cannot be enabled is
+ * done in v1. */
+function enableV2Controllers(parent: string, hugetlb: boolean): void {
   const available = (read(join(parent, 'cgroup.controllers')) ?? '').split(/\s+/);
-  for (const c of ['memory', 'pids', 'cpu', 'cpuset', 'io']) {
+  for (const c of ['memory', 'pids', 'cpu', 'cpuset', 'io', ...(hugetlb ? ['hugetlb'] : [])]) {
     if (!available.includes(c)) continue;
     try {
       writeFileSync(join(parent, 'cgroup.subtree_control'), `+${c}`);
@@ -265,6 +278,8 @@ interface Extras {
   cpuset: boolean;
   /** The blkio (v2: io) controller: only when block IO is weighted or throttled. */
   blkio: boolean;
+  /** The hugetlb controller: only when huge pages are limited. */
+  hugetlb: boolean;
 }
 
 /** What RESOURCES needs of the cpu and cpuset controllers. */
@@ -273,6 +288,7 @@ function extrasOf(r: CgroupResources): Extras {
     cpu: r.cpus != null || r.tuning?.shares !== undefined,
     cpuset: r.tuning?.cpusetCpus !== undefined || r.tuning?.cpusetMems !== undefined,
     blkio: r.blockIO !== undefined,
+    hugetlb: (r.hugepages?.length ?? 0) > 0,
   };
 }
 
@@ -280,7 +296,7 @@ function extrasOf(r: CgroupResources): Extras {
 function assignRoles(layout: Layout, v2Controllers: Set<string>, extras: Extras): Map<Role, Hierarchy> {
   const roles = new Map<Role, Hierarchy>();
   const v2 = layout.v2;
-  const wanted: Role[] = ['memory', 'pids', ...(['cpu', 'cpuset', 'blkio'] as const).filter((role) => extras[role])];
+  const wanted: Role[] = ['memory', 'pids', ...(['cpu', 'cpuset', 'blkio', 'hugetlb'] as const).filter((role) => extras[role])];
   for (const role of wanted) {
     if (v2 && v2Controllers.has(V2_CONTROLLER[role] ?? role)) roles.set(role, v2);
     else if (layout.v1.has(role)) roles.set(role, layout.v1.get(role)!);
@@ -363,8 +379,8 @@ export class Cgroup {
     const roles = new Map<Role, string>();
     for (const [role, dir] of Object.entries(rec.roles)) roles.set(role as Role, dir);
     const cg = new Cgroup(rec.id, [...rec.dirs], roles, rec.v2Dir, []);
-    // An update may have given it a cpu or cpuset directory since (addRole).
-    for (const role of ['cpu', 'cpuset', 'blkio'] as const) {
+    // An update may have given it such a directory since (addRole).
+    for (const role of ['cpu', 'cpuset', 'blkio', 'hugetlb'] as const) {
       const dir = roles.has(role) ? undefined : cg.placeOf(role);
       if (dir && dir !== rec.v2Dir && existsSync(dir)) {
         roles.set(role, dir);
@@ -378,8 +394,8 @@ export class Cgroup {
    * controller, else the same path as its other directories in the v1 hierarchy that
    * holds ROLE. */
   private placeOf(role: OptionalRole, layout: Layout = hostLayout()): string | undefined {
-    const v2File = { cpu: 'cpu.max', cpuset: 'cpuset.cpus', blkio: 'io.max' }[role];
-    if (this.v2Dir && existsSync(join(this.v2Dir, v2File))) return this.v2Dir;
+    const enabled = this.v2Dir ? (read(join(this.v2Dir, 'cgroup.controllers')) ?? '').split(/\s+/) : [];
+    if (enabled.includes(V2_CONTROLLER[role] ?? role)) return this.v2Dir;
     const target = layout.v1.get(role);
     if (!target) return undefined;
     for (const h of new Set(layout.v1.values())) {
@@ -426,9 +442,9 @@ export class Cgroup {
    */
   static open(id: string, opts: Placement = {}): Cgroup {
     // A sandbox made without a cpu limit or cpuset has no directory of those controllers.
-    const all = Cgroup.locate(id, opts, false, { cpu: true, cpuset: true, blkio: true });
+    const all = Cgroup.locate(id, opts, false, { cpu: true, cpuset: true, blkio: true, hugetlb: true });
     const made = (role: Role): boolean => existsSync(all.roles.get(role) ?? '');
-    const cg = Cgroup.locate(id, opts, false, { cpu: made('cpu'), cpuset: made('cpuset'), blkio: made('blkio') });
+    const cg = Cgroup.locate(id, opts, false, { cpu: made('cpu'), cpuset: made('cpuset'), blkio: made('blkio'), hugetlb: made('hugetlb') });
     for (const dir of cg.dirs) if (!existsSync(dir)) throw new CgroupError(`cgroup \`${dir}\`: no such sandbox cgroup`);
     return cg;
   }
@@ -458,7 +474,7 @@ export class Cgroup {
         for (let i = 1; i < parts.length; i++) levels.push(join(absolute ? layout.v2.mount : layout.v2.own, ...parts.slice(0, i)));
         for (const level of levels) {
           makeDir(level);
-          enableV2Controllers(level);
+          enableV2Controllers(level, extras.hugetlb);
         }
       }
       const above = posix.dirname(dirOf(layout.v2));
@@ -494,6 +510,7 @@ export class Cgroup {
     if (r.memory !== undefined) this.setMemory(r.memory);
     if (r.memoryTuning) this.tuneMemory(r.memoryTuning);
     if (r.blockIO) this.tuneBlockIo(r.blockIO);
+    if (r.hugepages?.length) this.limitHugepages(r.hugepages);
     if (r.pids !== undefined) {
       const dir = this.need('pids', r.pids);
       if (dir) write(join(dir, 'pids.max'), r.pids === null ? 'max' : String(Math.max(1, Math.floor(r.pids))));
@@ -543,6 +560,17 @@ export class Cgroup {
     for (const t of b.throttles ?? []) {
       if (v2) write(join(dir, 'io.max'), `${t.major}:${t.minor} ${t.kind}=${t.rate === 0 ? 'max' : t.rate}`);
       else write(join(dir, V1_THROTTLE_FILES[t.kind]), `${t.major}:${t.minor} ${t.rate}`);
+    }
+  }
+
+  private limitHugepages(limits: HugepageLimit[]): void {
+    const dir = this.roles.get('hugetlb') ?? this.addRole('hugetlb');
+    if (!dir) throw new CgroupError('cannot limit huge pages: no hugetlb controller available to this process');
+    for (const { pageSize, bytes } of limits) {
+      if (!HUGEPAGE_SIZE.test(pageSize)) throw new CgroupError(`huge page size \`${pageSize}\`: want a size such as 2MB or 1GB`);
+      const file = join(dir, dir === this.v2Dir ? `hugetlb.${pageSize}.max` : `hugetlb.${pageSize}.limit_in_bytes`);
+      if (!existsSync(file)) throw new CgroupError(`cannot limit huge pages of ${pageSize}: this kernel has none of that size`);
+      write(file, String(bytes));
     }
   }
 

@@ -5,7 +5,7 @@ import { accessSync, constants as fsc } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { hostLayout } from './cgroup-layout.js';
-import { Cgroup, type BlockIoTuning, type CpuTuning, type MemoryTuning } from './cgroup.js';
+import { Cgroup, type BlockIoTuning, type CpuTuning, type HugepageLimit, type MemoryTuning } from './cgroup.js';
 
 /** Limits of one sandbox; null (or absent) means none. */
 export interface Limits {
@@ -23,6 +23,8 @@ export interface Limits {
   memoryTuning?: MemoryTuning;
   /** Block IO weights and throttles an OCI config may give (cgroup.ts BlockIoTuning). */
   blockIO?: BlockIoTuning;
+  /** Huge page limits an OCI config may give (cgroup.ts HugepageLimit). */
+  hugepages?: HugepageLimit[];
   /** Wall-clock time from launch; exceeding it kills the sandbox, reason "wall-time". */
   wallTimeMs?: number | null;
   /** CPU time (user + system) of all the workload's tasks together; exceeding it kills

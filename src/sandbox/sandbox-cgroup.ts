@@ -66,8 +66,9 @@ export function openCgroup(
     tuning: limits.cpuTuning,
     memoryTuning: limits.memoryTuning,
     blockIO: limits.blockIO,
+    hugepages: limits.hugepages,
   };
-  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.memoryTuning || !!limits.blockIO || !!limits.cpuTimeMs;
+  const needed = resources.memory !== null || resources.pids !== null || resources.cpus !== null || !!limits.cpuTuning || !!limits.memoryTuning || !!limits.blockIO || !!limits.hugepages || !!limits.cpuTimeMs;
   try {
     if (where.path) return Cgroup.create(newId(), resources, { path: where.path });
     sweepStale(parent);

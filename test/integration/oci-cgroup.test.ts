@@ -222,6 +222,33 @@ describe.runIf(isRoot)('linux.cgroupsPath', () => {
     }
   });
 
+  it('limits huge pages per size, and refuses a size that names no hugetlb file', (ctx) => {
+    const v2Has = layout.v2 ? read(layout.v2.mount, 'cgroup.controllers').split(/\s+/).includes('hugetlb') : false;
+    if (!existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB') || (!layout.v1.has('hugetlb') && !v2Has)) {
+      return ctx.skip(skipBecause('oci-cgroup.test.ts (huge pages)', 'no 2MB huge pages or no hugetlb controller here'));
+    }
+    const dir = bundle((s) => {
+      s.process.args = ['true'];
+      s.linux.cgroupsPath = `/${tag}/${rand()}`;
+      s.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 4 * 1024 * 1024 }] };
+    });
+    expect(oci(['create', '--bundle', dir, 'cg-huge']).status).toBe(0);
+    try {
+      const rec = runtimeOf('cg-huge').cgroup;
+      const huge = rec.roles.hugetlb as string;
+      expect(read(huge, huge === rec.v2Dir ? 'hugetlb.2MB.max' : 'hugetlb.2MB.limit_in_bytes')).toBe(String(4 * 1024 * 1024));
+    } finally {
+      oci(['delete', '--force', 'cg-huge']);
+    }
+    const bad = bundle((s) => {
+      s.linux.cgroupsPath = `/${tag}/${rand()}`;
+      s.linux.resources = { hugepageLimits: [{ pageSize: '../../memory.max', limit: 1 }] };
+    });
+    const r = oci(['create', '--bundle', bad, 'cg-huge-bad']);
+    expect(r.stderr).toMatch(/huge page size `\.\.\/\.\.\/memory\.max`: want a size such as 2MB/);
+    expect(list(stateRoot)).not.toContain('cg-huge-bad');
+  });
+
   it('sets the memory reservation, and on v1 the swappiness and a disabled OOM killer', () => {
     const mem = (v1: boolean): Record<string, unknown> => ({ limit: MEMORY, reservation: MEMORY / 2, ...(v1 ? { swappiness: 30, disableOOMKiller: true } : {}) });
     // Where the memory controller is: v2 when our v2 cgroup has it to hand down.

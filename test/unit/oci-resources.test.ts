@@ -51,3 +51,10 @@ it('honours blockIO weights and throttles, leaves zero weights alone, reports le
   // What Docker sends when nothing is asked.
   expect(translateResources({ blockIO: { weight: 0 } })).toEqual({ ignored: [] });
 });
+
+it('honours hugepageLimits by page size', () => {
+  expect(translateResources({ hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }, { pageSize: '1GB', limit: 0 }] })).toEqual({
+    hugepages: [{ pageSize: '2MB', bytes: 4194304 }, { pageSize: '1GB', bytes: 0 }],
+    ignored: [],
+  });
+});

@@ -432,6 +432,13 @@ describe('tsvisor do walls', () => {
     const listed = tsvisor(['do', '--', '/bin/sh', '-c', 'ls -l /proc /proc/sys/kernel >/dev/null && find /proc/sys /proc/sysvipc >/dev/null && echo listed; wc -c < /proc/kallsyms']);
     expect(listed.stderr).toBe('');
     expect(listed.stdout).toBe('listed\n0\n');
+    // A task's directory lists what the kernel has, and each entry can be looked at, as
+    // natively; those the allow-list keeps closed (mem, stack, syscall) are not read.
+    const perTask = tsvisor(['do', '--', probe, 'open', '/proc/self/mem', 'r', ',', 'open', '/proc/self/stack', 'r', ',', 'open', '/proc/self/status', 'r']);
+    expect(perTask.stdout).toBe('open /proc/self/mem r: EACCES\nopen /proc/self/stack r: EACCES\nopen /proc/self/status r: ok\n');
+    const own = tsvisor(['do', '--', '/bin/sh', '-c', 'ls -l /proc/self/ >/dev/null && echo looked; ls /proc/self | wc -l']);
+    expect(own.stderr).toBe('');
+    expect(own.stdout).toBe(`looked\n${native(['/bin/sh', '-c', 'ls /proc/self | wc -l']).stdout}`);
   });
 
   it('leaves nothing running after the sandbox ends', () => {

@@ -95,6 +95,16 @@ export function maskedProcPaths(proc = '/proc'): string[] {
   return out.map((rel) => `/proc/${rel}`);
 }
 
+/**
+ * Whether the app may look at this procfs path without reading it (stat, lstat: an
+ * O_PATH open, which runs none of the file's own code): what procAllowed allows, and
+ * every entry of a task's directory, so that `ls -l /proc/<pid>` lists what it shows, as
+ * natively. Opening one for reading stays refused (mem, stack, syscall...).
+ */
+export function procLookAllowed(rel: string): boolean {
+  return procAllowed(rel) || /^\d+(\/task\/\d+)?\/[^/]+$/.test(rel);
+}
+
 /** Whether the app may open this procfs path (relative to the proc root, no leading
  * slash; '' is /proc itself). Opens are read-only: the mount is read-only. */
 export function procAllowed(rel: string): boolean {

@@ -26,7 +26,7 @@ import { joinPath, normalize, splitLast } from './path.js';
 import { openControllingTerminal, isDevTty } from './ctty.js';
 import { isFifo, mayBlock, openFifo } from './fifo.js';
 import { interruptingSignalPending } from '../task/signals.js';
-import { namespacedProcFile, procAllowed } from './procfs.js';
+import { namespacedProcFile, procAllowed, procLookAllowed } from './procfs.js';
 import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -500,13 +500,15 @@ export class SandboxFs {
     return yes;
   }
 
-  /** A procfs file (FD is one) is handed out only if the allow-list names it, and only for
-   * reading. Returns its path in /proc. */
+  /** A procfs file (FD is one) is handed out only if the allow-list names it (an O_PATH
+   * fd: procLookAllowed), and only for reading. Returns its path in /proc. */
   private checkProc(fd: number, flags: number): Errno | string {
     const where = native().readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
     if (typeof where === 'number') return hostError(where) ?? ENOENT;
     const rel = where.replace(/^\/proc\/?/, '');
-    if (!where.startsWith('/proc') || !procAllowed(rel)) return ENOENT;
+    if (!where.startsWith('/proc') || !procLookAllowed(rel)) return ENOENT;
+    // One that may be looked at but not read exists: refused as a file one may not read.
+    if ((flags & O_PATH) === 0 && !procAllowed(rel)) return EACCES;
     if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) return EACCES;
     return rel;
   }

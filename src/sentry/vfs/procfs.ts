@@ -99,7 +99,8 @@ export function maskedProcPaths(proc = '/proc'): string[] {
  * Whether the app may look at this procfs path without reading it (stat, lstat: an
  * O_PATH open, which runs none of the file's own code): what procAllowed allows, and
  * every entry of a task's directory, so that `ls -l /proc/<pid>` lists what it shows, as
- * natively. Opening one for reading stays refused (mem, stack, syscall...).
+ * natively. Opening one (mem, stack, syscall...) gives an empty file, as the masked
+ * entries of /proc are (SandboxFs.maskedProcFile).
  */
 export function procLookAllowed(rel: string): boolean {
   return procAllowed(rel) || /^\d+(\/task\/\d+)?\/[^/]+$/.test(rel);

@@ -391,7 +391,20 @@ export class SandboxFs {
       native().close(fd);
       return proc;
     }
-    return (flags & O_PATH) !== 0 ? fd : this.rewriteProcFile(task, fd, proc);
+    if ((flags & O_PATH) !== 0) return fd;
+    return procAllowed(proc) ? this.rewriteProcFile(task, fd, proc) : this.maskedProcFile(fd, proc);
+  }
+
+  /** FD, a task's /proc entry that may be looked at but not read (procLookAllowed), as the
+   * app gets it: empty, as the masked entries of /proc are, so that every call agrees that
+   * it exists. FD is closed. */
+  private maskedProcFile(fd: number, rel: string): number | Errno {
+    const n = native();
+    const isDir = n.fstatat(fd, '', AT_EMPTY_PATH, this.statBuf) === 0 && (statMode(this.statBuf) & S_IFMT) === S_IFDIR;
+    n.close(fd);
+    if (isDir) return ENOENT;
+    const empty = n.memfdSnapshot(`/proc/${rel}`, Buffer.alloc(0));
+    return empty < 0 ? errnoOf(-empty) : empty;
   }
 
   /** FD (a procfs file opened for reading, REL its path in /proc) itself, or a sealed copy
@@ -500,15 +513,14 @@ export class SandboxFs {
     return yes;
   }
 
-  /** A procfs file (FD is one) is handed out only if the allow-list names it (an O_PATH
-   * fd: procLookAllowed), and only for reading. Returns its path in /proc. */
+  /** A procfs file (FD is one) is handed out only if procLookAllowed names it (masked
+   * unless procAllowed does: maskedProcFile), and only for reading. Returns its path in
+   * /proc. */
   private checkProc(fd: number, flags: number): Errno | string {
     const where = native().readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
     if (typeof where === 'number') return hostError(where) ?? ENOENT;
     const rel = where.replace(/^\/proc\/?/, '');
     if (!where.startsWith('/proc') || !procLookAllowed(rel)) return ENOENT;
-    // One that may be looked at but not read exists: refused as a file one may not read.
-    if ((flags & O_PATH) === 0 && !procAllowed(rel)) return EACCES;
     if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) return EACCES;
     return rel;
   }

@@ -282,7 +282,7 @@ interface Extras {
   hugetlb: boolean;
 }
 
-/** What RESOURCES needs of the cpu and cpuset controllers. */
+/** Which optional controllers RESOURCES needs. */
 function extrasOf(r: CgroupResources): Extras {
   return {
     cpu: r.cpus != null || r.tuning?.shares !== undefined,
@@ -407,8 +407,8 @@ export class Cgroup {
 
   /**
    * Gives the sandbox a ROLE it was created without (it is made only when asked for:
-   * see Extras), for an update that sets a cpu limit, chooses CPUs or limits block IO,
-   * as runc's update can: the directory is made beside the others and every task is moved in. Tasks forked
+   * see Extras), for an update that asks for what it does, as runc's update can: the
+   * directory is made beside the others and every task is moved in. Tasks forked
    * meanwhile start in the hierarchy's root; the next round moves them.
    */
   private addRole(role: OptionalRole): string | undefined {
@@ -441,7 +441,7 @@ export class Cgroup {
    * does not exist.
    */
   static open(id: string, opts: Placement = {}): Cgroup {
-    // A sandbox made without a cpu limit or cpuset has no directory of those controllers.
+    // A sandbox made without what an optional controller does has no directory of it.
     const all = Cgroup.locate(id, opts, false, { cpu: true, cpuset: true, blkio: true, hugetlb: true });
     const made = (role: Role): boolean => existsSync(all.roles.get(role) ?? '');
     const cg = Cgroup.locate(id, opts, false, { cpu: made('cpu'), cpuset: made('cpuset'), blkio: made('blkio'), hugetlb: made('hugetlb') });

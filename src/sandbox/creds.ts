@@ -161,7 +161,8 @@ export function actAs(creds: TaskCreds): void {
  * linux.uidMappings): the kernel must judge each file call against that namespace, where a
  * capability counts only over inodes whose owner it maps, and a thread cannot enter it.
  * So the file calls run in an actor inside it (addon/actor.cc), made on the first call,
- * wearing the task's ids as the namespace has them and its file capabilities. The thread
+ * wearing the task's ids as the namespace has them, its file capabilities and CAP_SYS_PTRACE
+ * over the namespace's tasks (to follow their /proc entries, as the thread does). The thread
  * itself wears the task's host ids and no capability but CAP_SYS_PTRACE, for the little it
  * does itself (reading the task's memory and /proc entries): never more than the task.
  */
@@ -186,7 +187,9 @@ export class NamespacedActing {
     n.actorUse(this.handle);
     if (this.wearing === creds.key) return 0;
     const inside = (kind: 'uid' | 'gid', id: number): number => this.ids.toSandbox(kind, id);
-    const caps = creds.actingCaps;
+    // CAP_SYS_PTRACE, as the thread keeps it (see above): the task's /proc entries (its
+    // cwd, its fds) open only for a caller whose effective capabilities cover the task's.
+    const caps = creds.actingCaps | CAP_SYS_PTRACE;
     const r = n.setThreadCreds(inside('uid', creds.fsuid), inside('gid', creds.fsgid),
       creds.groups.map((g) => inside('gid', g)).filter((g) => g !== OVERFLOW_ID),
       Number(caps & 0xffffffffn), Number(caps >> 32n));

@@ -72,6 +72,8 @@ describe('OCI user namespaces', () => {
       'chown 70000 /made || echo unmapped-chown',
       'chown 0 /hostpublic || echo foreign-chown',
       'ls -ln /hostsecret | cut -c1-40',
+      // Names relative to the cwd: the sentry follows the task's /proc/<pid>/cwd.
+      'cd /vol && touch rel && ls rel && readlink /proc/self/cwd',
     ].join('; ');
     const r = h.oci(['run', '--bundle', mapped((s) => (s.process.args = ['sh', '-c', script])), 'userns-root']);
     expect(r.stderr).not.toMatch(/tsvisor:/);
@@ -86,6 +88,7 @@ describe('OCI user namespaces', () => {
     expect(r.stdout).toContain('/made 1000:100');
     expect(r.stdout).toContain('unmapped-chown');
     expect(r.stdout).toContain('foreign-chown');
+    expect(r.stdout).toContain('rel\n/vol\n');
     expect(r.stderr).toMatch(/'\/hostsecret': Permission denied/);
     expect(r.stderr).toMatch(/chown: \/made: Invalid argument/);
     expect(r.stderr).toMatch(/chown: \/hostpublic: Operation not permitted/);

@@ -4,7 +4,7 @@
 // a rootfs made at test time. Runs when CI=true (installing docker.io if missing) or when
 // dockerd is there and starts; otherwise every test says why it was skipped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,8 +47,13 @@ async function startDockerd(): Promise<string | undefined> {
   rootfs = busyboxRoot();
   if (!rootfs) return 'busybox-static not installed';
   base = scratch('tsvisor-docker-');
+  return startEngine({});
+}
+
+/** Starts the private engine in BASE with EXTRA in its daemon.json, and imports the image. */
+async function startEngine(extra: Record<string, unknown>): Promise<string | undefined> {
   const config = join(base, 'daemon.json');
-  writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
+  writeFileSync(config, JSON.stringify({ 'log-level': 'warn', ...extra }));
   const inst = spawnSync(process.execPath, [tsvisorBin, 'install', '--config-file', config, '--runtime-args', `--log ${join(base, 'tsvisor.log')}`], { encoding: 'utf8' });
   if (inst.status !== 0) return `tsvisor install failed: ${inst.stderr}`;
   const log = join(base, 'dockerd.log');
@@ -66,7 +71,7 @@ async function startDockerd(): Promise<string | undefined> {
   dockerd.on('error', () => {});
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (dockerd.exitCode !== null) return `dockerd exited with status ${dockerd.exitCode} (log: ${log})`;
+    if (dockerd.exitCode !== null) return `dockerd exited with status ${dockerd.exitCode}: ${readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ')}`;
     if (docker(['version', '--format', '{{.Server.Version}}']).status === 0) break;
     await sleep(200);
   }
@@ -74,6 +79,16 @@ async function startDockerd(): Promise<string | undefined> {
   const tar = spawnSync('sh', ['-c', `tar -C '${rootfs}' -c . | docker -H unix://${join(base, 'docker.sock')} import - ${IMAGE}`], { encoding: 'utf8' });
   if (tar.status !== 0) return `docker import failed: ${tar.stderr}`;
   return undefined;
+}
+
+/** Stops the private engine, its containers removed first. */
+async function stopEngine(): Promise<void> {
+  if (!dockerd || dockerd.exitCode !== null) return;
+  for (const id of docker(['ps', '-aq']).stdout.split('\n').filter(Boolean)) docker(['rm', '-f', id]);
+  dockerd.kill('SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (dockerd.exitCode === null && Date.now() < deadline) await sleep(100);
+  if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
 }
 
 beforeAll(async () => {
@@ -86,13 +101,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Always: stop the private engine and remove everything it made, even after failures.
-  if (dockerd && dockerd.exitCode === null) {
-    for (const id of docker(['ps', '-aq']).stdout.split('\n').filter(Boolean)) docker(['rm', '-f', id]);
-    dockerd.kill('SIGTERM');
-    const deadline = Date.now() + 20_000;
-    while (dockerd.exitCode === null && Date.now() < deadline) await sleep(100);
-    if (dockerd.exitCode === null) dockerd.kill('SIGKILL');
-  }
+  await stopEngine();
   if (base) {
     // Shims outlive their engine by design (containerd restarts reattach to them): after a
     // failure, kill whatever still runs from the private engine's directories; each
@@ -306,5 +315,35 @@ describe('docker on tsvisor', () => {
     while (processesMentioning(id).length > 0 && Date.now() < deadline) await sleep(100);
     expect(processesMentioning(id)).toEqual([]);
     expect(existsSync(stateDir!)).toBe(false);
+  });
+});
+
+// Last: the engine restarted with userns-remap, which applies to all its containers.
+describe('docker on tsvisor with userns-remap', () => {
+  let remapSkip: string | undefined;
+  beforeAll(async () => {
+    if (skipReason) return;
+    await stopEngine();
+    // `default`: dockerd makes the user dockremap and its subordinate ranges itself. The
+    // remapped root must be able to pass through the engine's directory (scratch: 0700).
+    chmodSync(base, 0o711);
+    remapSkip = await startEngine({ 'userns-remap': 'default' });
+    if (remapSkip) throw new Error(`dockerd with userns-remap: ${remapSkip}`);
+  }, 120_000);
+
+  it('runs the container\'s root as the remapped range\'s first id, root over its own files', async (ctx) => {
+    if (skipReason) return ctx.skip();
+    const first = Number(/^dockremap:(\d+):/m.exec(readFileSync('/etc/subuid', 'utf8'))?.[1]);
+    expect(first).toBeGreaterThan(0);
+    const r = run([], ['sh', '-c', 'id -u; cat /proc/self/uid_map; touch /tmp/made && stat -c %u /tmp/made; stat -c %u /']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0', `0 ${first} 65536`, '0', '0', '']);
+    const id = docker(['run', '-d', '--runtime=tsvisor', IMAGE, 'sleep', '30']).stdout.trim();
+    try {
+      const pid = docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim();
+      expect(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(first));
+    } finally {
+      docker(['rm', '-f', id]);
+    }
   });
 });

@@ -159,6 +159,21 @@ int main(void) {
     }
   }
 
+  // 4b. openat2's RESOLVE_NO_XDEV bars crossing mounts on the app's walk, from its dirfd
+  // (or root): not those above where that walk starts.
+  {
+    int shm = open("/dev/shm", O_PATH | O_DIRECTORY);
+    int made = openat(shm, "xdev-probe", O_CREAT | O_WRONLY, 0600);
+    if (made >= 0) close(made);
+    close(open("xdev-here", O_CREAT | O_WRONLY, 0600));
+    opened("openat2(/dev/shm dirfd, file, NO_XDEV)", openat2_(shm, "xdev-probe", RESOLVE_NO_XDEV));
+    opened("openat2(cwd, file, NO_XDEV)", openat2_(AT_FDCWD, "xdev-here", RESOLVE_NO_XDEV));
+    opened("openat2(/dev/shm/file, NO_XDEV)", openat2_(AT_FDCWD, "/dev/shm/xdev-probe", RESOLVE_NO_XDEV));
+    unlinkat(shm, "xdev-probe", 0);
+    unlink("xdev-here");
+    close(shm);
+  }
+
   // 5. truncate under the task's RLIMIT_FSIZE.
   {
     int fd = open("big", O_CREAT | O_RDWR, 0644);

@@ -5,7 +5,7 @@
 import { constants } from 'node:os';
 import { native } from '../../native.js';
 import {
-  EBADF, EEXIST, EFAULT, EFBIG, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EPERM, E2BIG,
+  EBADF, EEXIST, EFAULT, EFBIG, EINVAL, EISDIR, ENOENT, ENOSYS, ENOTDIR, ENOTEMPTY, EPERM, EXDEV, E2BIG,
   errnoOf, isErrno, type Errno,
 } from '../abi/errno.js';
 import {
@@ -116,10 +116,22 @@ function openInRoot(c: Call, dirfd: number, path: string, flags: number, mode: n
   const creating = (flags & O_CREAT) !== 0 || (flags & __O_TMPFILE) !== 0;
   mode = creating ? createMode(c, mode) : 0;
   if ((resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) === 0) {
-    // Only narrowing flags: the sentry's own walk, with them added.
+    // Only narrowing flags: the sentry's own walk, with them added. But RESOLVE_NO_XDEV is
+    // about the app's walk, which starts at its dirfd, where the sentry's starts at the
+    // sandbox's root and crosses the mounts above it (a tmpfs /tmp, say): it is checked
+    // after, as where the walk started and where it ended being one mount.
     const abs = fs.absolute(c.task, dirfd, path);
     if (isErrno(abs)) return abs;
-    return injected(fs.open(c.task, abs, flags | O_CLOEXEC, mode, () => c.stillValid(), resolve), flags);
+    const opened = fs.open(c.task, abs, flags | O_CLOEXEC, mode, () => c.stillValid(), resolve & ~RESOLVE_NO_XDEV);
+    if ((resolve & RESOLVE_NO_XDEV) === 0) return injected(opened, flags);
+    const absolute = path.startsWith('/');
+    const start = withFd(openPathAt(c, absolute ? AT_FDCWD : dirfd, absolute ? '/' : '', false, true), (d) => fs.mountIdOf(d));
+    const sameMount = (fd: number | Errno): number | Errno => {
+      if (isErrno(fd) || fs.mountIdOf(fd) === start) return fd;
+      native().close(fd);
+      return EXDEV;
+    };
+    return injected(opened instanceof Promise ? opened.then(sameMount) : sameMount(opened), flags);
   }
   const fd = withFd(openPathAt(c, dirfd, '', false, true), (root) => {
     const f = native().openat2(root, path, flags | O_CLOEXEC, mode, resolve | RESOLVE_NO_MAGICLINKS);

@@ -132,6 +132,12 @@ export class SandboxFs {
     return this.mountIds.has(id);
   }
 
+  /** The id of the mount FD lies on (statx's stx_mnt_id), or null. */
+  mountIdOf(fd: number): number | null {
+    if (native().statx(fd, '', AT_EMPTY_PATH, STATX_MNT_ID, this.statxBuf) < 0) return null;
+    return Number(this.statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id));
+  }
+
   /** Whether FD lies on the launcher's /sys, a tmpfs named "sysfs" that the sandbox sees
    * as its sysfs (vfs/procfiles.ts). Its mount id is learnt once. */
   onSysfsView(task: Task, fd: number): boolean {

@@ -441,6 +441,17 @@ describe('tsvisor do walls', () => {
     expect(own.stdout).toBe(`looked\n${native(['/bin/sh', '-c', 'ls /proc/self | wc -l']).stdout}`);
   });
 
+  it('lets a task read another task\'s memory map, environment and file links only as Linux does', () => {
+    // Root's sleep, read by nobody: refused natively (PTRACE_MODE_READ), though the
+    // sentry that opens for it holds CAP_SYS_PTRACE; its own are readable.
+    const script = 'sleep 5 & p=$!; setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "head -c1 /proc/$p/maps; readlink /proc/$p/cwd; head -c1 /proc/$p/environ; ls /proc/$p/fd; head -c8 /proc/self/maps; echo; readlink /proc/self/cwd" 2>&1; kill $p';
+    const tidy = (out: string): string => out.replace(/\/proc\/\d+/g, '/proc/N').replace(/^[0-9a-f]{8}$/m, 'ADDRESS');
+    const nat = native(['/bin/sh', '-c', script], { cwd: '/tmp' });
+    expect(tidy(nat.stdout)).toMatch(/maps' for reading: Permission denied/);
+    const r = tsvisor(['do', '--', '/bin/sh', '-c', script], { cwd: '/tmp' });
+    expect(tidy(r.stdout)).toBe(tidy(nat.stdout));
+  });
+
   it('leaves nothing running after the sandbox ends', () => {
     const marker = `${300 + (process.pid % 600)}.${Date.now() % 1000}`;
     const r = tsvisor(['do', '--', '/bin/sh', '-c', `sleep ${marker} & sleep ${marker} & echo started`]);

@@ -279,6 +279,8 @@ function linkText(c: Call, dirfd: number, path: string): string | Errno {
   // The sentry is not in the sandbox's pid namespace: these two links are ours to answer.
   if (norm === '/proc/self') return String(c.task.vpid);
   if (norm === '/proc/thread-self') return `${c.task.vpid}/task/${c.task.vtid}`;
+  const denied = fs.peerEntryDenied(c.task, norm);
+  if (denied) return denied;
   const fd = fs.openPath(c.task, abs, true);
   if (isErrno(fd)) return fd;
   const text = withFd(fd, read);

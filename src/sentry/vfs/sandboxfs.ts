@@ -31,6 +31,12 @@ import { procRewriter, type ProcView } from './procfiles.js';
 
 const IN_ROOT = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
+/** Entries of a task's /proc directory that the kernel opens, or whose link it reads,
+ * only for a caller that may ptrace the task (PTRACE_MODE_READ): its memory map, memory,
+ * environment, stacks, and the links to its files. The sentry's thread keeps
+ * CAP_SYS_PTRACE, so it checks another task's itself (peerDenied). */
+const PTRACE_GUARDED = /^\/proc\/(\d+)(\/task\/\d+)?\/(environ|auxv|maps|smaps|smaps_rollup|numa_maps|pagemap|mem|stack|syscall|personality|io|cwd|root|exe|fd\/\d+|ns\/[a-z_]+|map_files\/[^/]+)$/;
+
 /** Where a name leads before the kernel's walk. `via` names the strongest kind of link
  * the sentry followed itself (/proc/self and the like are symlinks, /proc/self/fd/N, exe,
  * cwd and root magic links), which the kernel's walk then never sees. */
@@ -254,6 +260,14 @@ export class SandboxFs {
     return { kind: 'root', path: rest ? joinPath(base, rest.slice(1)) : base, via: 'magic' };
   }
 
+  /** EACCES when ABS (normalized) is a guarded entry of another task's (PTRACE_GUARDED)
+   * that TASK may not open or read the link of; null otherwise. */
+  peerEntryDenied(task: Task, abs: string): Errno | null {
+    const m = PTRACE_GUARDED.exec(normalize(abs));
+    if (!m || Number(m[1]) === task.vpid) return null;
+    return this.peerDenied(task, `proc/${m[1]}${m[2] ?? ''}`);
+  }
+
   /**
    * Another task's magic link (M: a MAGIC match), followed if the task may: the kernel
    * lets a task follow those of a task whose real, effective and saved ids are its own
@@ -345,6 +359,8 @@ export class SandboxFs {
     task: Task, abs: string, flags: number, mode: number,
     stillValid: () => boolean, extraResolve = 0,
   ): number | Errno | Promise<number | Errno> {
+    const denied = this.peerEntryDenied(task, abs);
+    if (denied) return denied;
     const t = this.target(task, abs, (flags & O_NOFOLLOW) === 0);
     if (!('kind' in t)) return t;
     // The task's RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS also bar the links the

@@ -157,18 +157,15 @@ long Spawn(pid_t pid, Actor** out) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/user", static_cast<int>(pid));
   auto* a = new Actor();
+  // Undoes what was made so far; ERR is returned.
+  auto fail = [a](long err) {
+    Reap(a);
+    return err;
+  };
   a->nsfd = open(path, O_RDONLY | O_CLOEXEC);
-  if (a->nsfd < 0) {
-    long err = -errno;
-    Reap(a);
-    return err;
-  }
+  if (a->nsfd < 0) return fail(-errno);
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    long err = -errno;
-    Reap(a);
-    return err;
-  }
+  if (stack == MAP_FAILED) return fail(-errno);
   a->stack = stack;
   // why: a guard page below the stack turns an overflow into a fault, not corruption
   mprotect(stack, 4096, PROT_NONE);
@@ -176,22 +173,11 @@ long Spawn(pid_t pid, Actor** out) {
   pid_t child = clone(ActorMain, static_cast<char*>(stack) + kStackSize,
                       CLONE_VM | CLONE_FILES | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID, a, nullptr, nullptr,
                       reinterpret_cast<pid_t*>(&a->alive));
-  if (child < 0) {
-    long err = -errno;
-    Reap(a);
-    return err;
-  }
+  if (child < 0) return fail(-errno);
   a->pid = child;
   a->alive.store(child, std::memory_order_release);
-  if (!AwaitActor(a)) {
-    Reap(a);
-    return -ESRCH;
-  }
-  if (a->result < 0) {
-    long err = a->result;
-    Reap(a);
-    return err;
-  }
+  if (!AwaitActor(a)) return fail(-ESRCH);
+  if (a->result < 0) return fail(a->result);
   a->state.store(kIdle, std::memory_order_release);
   *out = a;
   return 0;
@@ -217,7 +203,7 @@ Napi::Value ActorOpen(const Napi::CallbackInfo& info) {
   if (!CheckArgs(info, {Arg::Num}, "Usage: native.actorOpen(pid)")) return {};
   Actor* a = nullptr;
   long r = Spawn(Int(info[0]), &a);
-  if (r < 0) return Napi::Number::New(info.Env(), static_cast<double>(r));
+  if (r < 0) return Num(info.Env(), r);
   int handle = nextHandle++;
   actors[handle] = a;
   return Napi::Number::New(info.Env(), handle);
@@ -233,7 +219,6 @@ Napi::Value ActorUse(const Napi::CallbackInfo& info) {
   auto it = actors.find(handle);
   if (it == actors.end()) return Neg(info.Env(), EINVAL);
   routed = it->second;
-  // why: routing starts as a call is handled; its file work is coming
   return Napi::Number::New(info.Env(), 0);
 }
 

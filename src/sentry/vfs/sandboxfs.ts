@@ -127,11 +127,10 @@ export class SandboxFs {
    * sockets and memfds belong to no mount anyone walks, and may change.
    */
   mayChange(task: Task, fd: number): boolean {
-    const n = native();
-    if (n.statx(fd, '', AT_EMPTY_PATH, STATX_MNT_ID, this.statxBuf) < 0) return false;
-    const id = Number(this.statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id));
+    const id = this.mountIdOf(fd);
+    if (id === null) return false;
     if (this.mountIds.has(id)) return true;
-    const name = n.readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
+    const name = native().readlinkat(AT_FDCWD, `/proc/self/fd/${fd}`);
     if (typeof name === 'string' && (!name.startsWith('/') || name.startsWith('/memfd:'))) return true;
     // A mount made since (by the app, through the sentry): read the table again.
     this.mountIds = mountIdsOf(`/proc/${task.hostTid}/mountinfo`);
@@ -147,9 +146,10 @@ export class SandboxFs {
   /** Whether FD lies on the launcher's /sys, a tmpfs named "sysfs" that the sandbox sees
    * as its sysfs (vfs/procfiles.ts). Its mount id is learnt once. */
   onSysfsView(task: Task, fd: number): boolean {
-    if (native().statx(fd, '', AT_EMPTY_PATH, STATX_MNT_ID, this.statxBuf) < 0) return false;
+    const id = this.mountIdOf(fd);
+    if (id === null) return false;
     this.sysfsViewId ??= sysfsViewIdOf(`/proc/${task.hostTid}/mountinfo`);
-    return Number(this.statxBuf.readBigUInt64LE(STATX_OFFSETS.stx_mnt_id)) === this.sysfsViewId;
+    return id === this.sysfsViewId;
   }
 
   /** A task is about to chroot (the kernel makes it, in the task): every group's root is
